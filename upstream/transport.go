@@ -1,0 +1,173 @@
+package upstream
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Body caps, from design/hardening.md.
+const (
+	// MaxSuccessBody caps a success body; a larger one is a TransportError.
+	MaxSuccessBody = 5 << 20
+	// MaxErrorBody caps how much of an error body is read.
+	MaxErrorBody = 64 << 10
+)
+
+// ClientOptions tunes NewHTTPClient. Zero values take the defaults.
+type ClientOptions struct {
+	// Timeout bounds one attempt, from dial to the end of the body (10 s).
+	Timeout time.Duration
+	// DialTimeout bounds connecting (3 s).
+	DialTimeout time.Duration
+	// MaxConnsPerHost bounds the connections to one upstream host (64).
+	MaxConnsPerHost int
+	// Transport, when set, wraps the pooled transport (metrics, tracing,
+	// call accounting). It receives the base transport and returns the one
+	// to use.
+	Wrap func(http.RoundTripper) http.RoundTripper
+}
+
+// NewHTTPClient returns the HTTP client every upstream client uses: pooled
+// keep-alive connections sized for concurrent fan-out, bounded timeouts, and
+// redirects never followed (a 307/308 would re-send a POST body, credentials
+// included, to another host; a 3xx answer surfaces as an error instead).
+func NewHTTPClient(o ClientOptions) *http.Client {
+	if o.Timeout == 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if o.DialTimeout == 0 {
+		o.DialTimeout = 3 * time.Second
+	}
+	if o.MaxConnsPerHost == 0 {
+		o.MaxConnsPerHost = 64
+	}
+	dialer := &net.Dialer{Timeout: o.DialTimeout, KeepAlive: 30 * time.Second}
+	var rt http.RoundTripper = &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   o.DialTimeout,
+		MaxIdleConns:          4 * o.MaxConnsPerHost,
+		MaxIdleConnsPerHost:   o.MaxConnsPerHost,
+		MaxConnsPerHost:       o.MaxConnsPerHost,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: o.Timeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	if o.Wrap != nil {
+		rt = o.Wrap(rt)
+	}
+	return &http.Client{
+		Transport: rt,
+		Timeout:   o.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// Send performs req with hc and rewrites any transport failure into a
+// *TransportError that names upstream, method and path only. It records
+// whether the request was written before the failure, so a write whose
+// outcome is unknown is reported as such (OutcomeUnknown) and not retried.
+func Send(hc *http.Client, upstreamName string, req *http.Request) (*http.Response, error) {
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	resp, err := hc.Do(req)
+	if err == nil {
+		return resp, nil
+	}
+	te := &TransportError{Upstream: upstreamName, Method: req.Method, Path: req.URL.Path, Kind: describe(err)}
+	te.Timeout = isTimeout(err)
+	te.OutcomeUnknown = wrote.Load() && !idempotent(req.Method)
+	if ctxErr := req.Context().Err(); ctxErr != nil && errors.Is(ctxErr, context.Canceled) {
+		te.Kind = "request cancelled"
+	}
+	return nil, te
+}
+
+// idempotent reports whether repeating method cannot change the outcome.
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// describe turns a transport error into a short fixed phrase. It never
+// returns err.Error(), which for a *url.Error holds the full URL.
+func describe(err error) string {
+	switch {
+	case isTimeout(err):
+		return "timeout"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "connection reset"
+	case errors.Is(err, context.Canceled):
+		return "request cancelled"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "host not found"
+	}
+	var tlsErr *tls.CertificateVerificationError
+	if errors.As(err, &tlsErr) {
+		return "TLS certificate not trusted"
+	}
+	return "connection failed"
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// ReadBody reads at most limit bytes of resp's body and closes it. A body
+// longer than limit is an error (*TransportError with Kind "body too large").
+func ReadBody(upstreamName string, resp *http.Response, limit int64) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	te := &TransportError{Upstream: upstreamName, Method: resp.Request.Method, Path: resp.Request.URL.Path, Status: resp.StatusCode}
+	switch {
+	case err != nil:
+		te.Kind, te.Timeout = "reading the body: "+describe(err), isTimeout(err)
+		return nil, te
+	case int64(len(b)) > limit:
+		te.Kind = "body too large"
+		return nil, te
+	}
+	return b, nil
+}
+
+// RetryAfter parses a Retry-After header in seconds or as an HTTP date.
+// It returns zero when the header is absent or malformed.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
