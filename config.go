@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/groupdir/gateway/upstream/genesys"
+)
+
+// Environments (GATEWAY_ENV).
+const (
+	envDevelopment = "development"
+	envProduction  = "production"
+)
+
+// Config is the gateway's validated configuration, read once at start-up
+// from the environment (see the README's configuration table).
+type Config struct {
+	ListenAddr string
+	// Demo is true when no upstream variable is set: the gateway then runs
+	// the in-process emulators.
+	Demo bool
+	// Env is envDevelopment or envProduction.
+	Env string
+	// AuthMode is how callers are authenticated.
+	AuthMode string
+
+	GenesysAPIURL, GenesysLoginURL  string
+	GenesysClientID, GenesysSecret  string
+	UsergroupURL, UsergroupKey      string
+	UsergroupCompanyID              int64
+	Introspection, Suggestions, IDE bool
+	LogLevel                        slog.Level
+	LogJSON                         bool
+	CORSOrigins                     []string
+}
+
+// upstreamVars are the variables whose presence leaves demo mode.
+var upstreamVars = []string{
+	"GENESYS_REGION", "GENESYS_API_URL", "GENESYS_LOGIN_URL", "GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET",
+	"USERGROUP_API_URL", "USERGROUP_COMPANY_ID", "USERGROUP_INTEGRATION_KEY",
+}
+
+// loadConfig reads and validates the configuration. Every problem is
+// reported at once, each naming its variable; no value of a secret variable
+// is ever repeated in an error.
+func loadConfig(getenv func(string) string) (Config, error) {
+	c := Config{ListenAddr: or(getenv("LISTEN_ADDR"), ":8080"), Demo: true}
+	for _, v := range upstreamVars {
+		if getenv(v) != "" {
+			c.Demo = false
+		}
+	}
+	var errs []error
+	fail := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	if !c.Demo {
+		c.loadUpstreams(getenv, fail)
+	}
+	c.loadModes(getenv, fail)
+	c.loadLogging(getenv, fail)
+	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+				fail("CORS_ALLOWED_ORIGINS", "%q is not an origin like https://app.example.com", o)
+				continue
+			}
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func (c *Config) loadUpstreams(getenv func(string) string, fail func(string, string, ...any)) {
+	if region := getenv("GENESYS_REGION"); region != "" {
+		api, login, err := genesys.RegionURLs(region)
+		if err != nil {
+			fail("GENESYS_REGION", "unknown region domain %q (one of %s)", region, strings.Join(genesys.Regions(), ", "))
+		}
+		c.GenesysAPIURL, c.GenesysLoginURL = api, login
+	}
+	c.GenesysAPIURL = or(getenv("GENESYS_API_URL"), c.GenesysAPIURL)
+	c.GenesysLoginURL = or(getenv("GENESYS_LOGIN_URL"), c.GenesysLoginURL)
+	checkURL(fail, "GENESYS_API_URL (or GENESYS_REGION)", c.GenesysAPIURL)
+	checkURL(fail, "GENESYS_LOGIN_URL (or GENESYS_REGION)", c.GenesysLoginURL)
+	c.GenesysClientID, c.GenesysSecret = getenv("GENESYS_CLIENT_ID"), getenv("GENESYS_CLIENT_SECRET")
+	required(fail, "GENESYS_CLIENT_ID", c.GenesysClientID)
+	required(fail, "GENESYS_CLIENT_SECRET", c.GenesysSecret)
+	c.UsergroupURL = getenv("USERGROUP_API_URL")
+	checkURL(fail, "USERGROUP_API_URL", c.UsergroupURL)
+	c.UsergroupKey = getenv("USERGROUP_INTEGRATION_KEY")
+	required(fail, "USERGROUP_INTEGRATION_KEY", c.UsergroupKey)
+	if v := getenv("USERGROUP_COMPANY_ID"); v == "" {
+		fail("USERGROUP_COMPANY_ID", "is required")
+	} else if id, err := strconv.ParseInt(v, 10, 64); err != nil || id <= 0 {
+		fail("USERGROUP_COMPANY_ID", "must be a positive integer")
+	} else {
+		c.UsergroupCompanyID = id
+	}
+}
+
+func (c *Config) loadModes(getenv func(string) string, fail func(string, string, ...any)) {
+	c.Env = getenv("GATEWAY_ENV")
+	switch {
+	case c.Env == "" && c.Demo:
+		c.Env = envDevelopment
+	case c.Env == "":
+		c.Env = envProduction
+	case c.Env != envDevelopment && c.Env != envProduction:
+		fail("GATEWAY_ENV", "must be %s or %s", envDevelopment, envProduction)
+	}
+	c.AuthMode = getenv("AUTH_MODE")
+	switch {
+	case c.AuthMode == "" && c.Demo:
+		c.AuthMode = "none"
+	case c.AuthMode == "":
+		fail("AUTH_MODE", "is required outside demo mode (none)")
+	case c.AuthMode != "none":
+		fail("AUTH_MODE", "%q is not supported by this version (none)", c.AuthMode)
+	}
+	dev := c.Env == envDevelopment
+	c.Introspection = flag(getenv, fail, "GATEWAY_INTROSPECTION", dev)
+	c.Suggestions = flag(getenv, fail, "GATEWAY_FIELD_SUGGESTIONS", dev)
+	c.IDE = flag(getenv, fail, "GATEWAY_IDE", dev)
+}
+
+func (c *Config) loadLogging(getenv func(string) string, fail func(string, string, ...any)) {
+	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {
+		fail("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	switch f := or(getenv("LOG_FORMAT"), "json"); f {
+	case "json", "text":
+		c.LogJSON = f == "json"
+	default:
+		fail("LOG_FORMAT", "must be json or text")
+	}
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func required(fail func(string, string, ...any), name, v string) {
+	if v == "" {
+		fail(name, "is required")
+	}
+}
+
+func checkURL(fail func(string, string, ...any), name, v string) {
+	if v == "" {
+		fail(name, "is required")
+		return
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.User != nil {
+		fail(name, "must be an absolute http(s) URL without query or credentials")
+	}
+}
+
+func flag(getenv func(string) string, fail func(string, string, ...any), name string, def bool) bool {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		fail(name, "must be true or false")
+	}
+	return b
+}

@@ -1,0 +1,216 @@
+// Package loaders holds the per-request dataloaders that turn the N+1 shapes
+// of a GraphQL operation into the fewest upstream calls the APIs allow:
+// group lookups by id are batched into one GET /api/v2/groups?id=… per 100
+// ids, and lookups that the upstream cannot batch (user groups by id, user
+// groups by ExternalId, groups by jabber id) are de-duplicated and issued
+// concurrently, bounded.
+//
+// One Loaders value lives for one request (never shared across requests or
+// callers, so data never leaks between credentials); reach it with For.
+package loaders
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/graph-gophers/dataloader/v7"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/groupdir/gateway/upstream"
+	"github.com/groupdir/gateway/upstream/genesys"
+	"github.com/groupdir/gateway/upstream/usergroups"
+)
+
+// Batch limits, from the upstream references.
+const (
+	// MaxGroupIDsPerCall is how many ids one GET /api/v2/groups carries.
+	MaxGroupIDsPerCall = 100
+	// maxConcurrentPerBatch bounds the calls a batch of unbatchable keys
+	// issues at once.
+	maxConcurrentPerBatch = 8
+	// userGroupsPerExternalID is the page size of a search by ExternalId
+	// (the API's maximum), so one call finds every linked user group.
+	userGroupsPerExternalID = 250
+)
+
+// Options tunes the loaders.
+type Options struct {
+	// Wait is how long a loader collects keys before it calls the upstream.
+	// A full batch goes out at once. Default 1 ms.
+	Wait time.Duration
+}
+
+// Loaders are the dataloaders of one request.
+type Loaders struct {
+	groupByID       *dataloader.Loader[string, *genesys.Group]
+	groupByJabberID *dataloader.Loader[string, *genesys.Group]
+	userGroupByID   *dataloader.Loader[string, *usergroups.UserGroup]
+	userGroupsByExt *dataloader.Loader[string, []usergroups.UserGroup]
+}
+
+// New returns the loaders of one request, calling g and u.
+func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
+	if o.Wait == 0 {
+		o.Wait = time.Millisecond
+	}
+	l := &Loaders{}
+	l.groupByID = dataloader.NewBatchedLoader(groupsByID(g),
+		dataloader.WithBatchCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
+		dataloader.WithWait[string, *genesys.Group](o.Wait))
+	l.groupByJabberID = dataloader.NewBatchedLoader(each(func(ctx context.Context, jid string) (*genesys.Group, error) {
+		return groupByJabberID(ctx, g, jid, l)
+	}), dataloader.WithWait[string, *genesys.Group](o.Wait))
+	l.userGroupByID = dataloader.NewBatchedLoader(each(func(ctx context.Context, id string) (*usergroups.UserGroup, error) {
+		ug, err := u.Get(ctx, id)
+		if errors.Is(err, upstream.ErrNotFound) {
+			return nil, nil
+		}
+		return ug, err
+	}), dataloader.WithWait[string, *usergroups.UserGroup](o.Wait))
+	l.userGroupsByExt = dataloader.NewBatchedLoader(each(func(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
+		res, err := u.Search(ctx, usergroups.SearchOptions{ExternalID: ext, PageSize: userGroupsPerExternalID})
+		if err != nil {
+			return nil, err
+		}
+		return res.UserGroups, nil
+	}), dataloader.WithWait[string, []usergroups.UserGroup](o.Wait))
+	return l
+}
+
+type ctxKey struct{}
+
+// With returns a context that carries l.
+func With(ctx context.Context, l *Loaders) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// For returns the loaders of the request ctx belongs to. It panics when the
+// request was not set up with With: that is a wiring bug, not a runtime
+// condition.
+func For(ctx context.Context) *Loaders {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		panic("loaders: no Loaders in context (missing loaders.With)")
+	}
+	return l
+}
+
+// Group returns the group with id, or nil when no group has it.
+func (l *Loaders) Group(ctx context.Context, id string) (*genesys.Group, error) {
+	return load(ctx, l.groupByID, id)
+}
+
+// GroupByJabberID returns the group whose chat has jabberID, or nil.
+func (l *Loaders) GroupByJabberID(ctx context.Context, jabberID string) (*genesys.Group, error) {
+	return load(ctx, l.groupByJabberID, jabberID)
+}
+
+// UserGroup returns the user group with id, or nil when none has it.
+func (l *Loaders) UserGroup(ctx context.Context, id string) (*usergroups.UserGroup, error) {
+	return load(ctx, l.userGroupByID, id)
+}
+
+// UserGroupsByExternalID returns the user groups whose ExternalId is ext.
+func (l *Loaders) UserGroupsByExternalID(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
+	return load(ctx, l.userGroupsByExt, ext)
+}
+
+// PrimeGroups stores groups fetched some other way (a page, a search), so
+// that later lookups of their ids in the same request cost nothing.
+func (l *Loaders) PrimeGroups(ctx context.Context, groups []genesys.Group) {
+	for i := range groups {
+		l.groupByID.Prime(ctx, groups[i].ID, &groups[i])
+	}
+}
+
+// ForgetGroup drops what the request knows about group id, after a write.
+func (l *Loaders) ForgetGroup(ctx context.Context, id string) {
+	l.groupByID.Clear(ctx, id)
+}
+
+// ForgetUserGroup drops what the request knows about user group id and the
+// ExternalId lookups, after a write.
+func (l *Loaders) ForgetUserGroup(ctx context.Context, id string) {
+	l.userGroupByID.Clear(ctx, id)
+	l.userGroupsByExt.ClearAll()
+}
+
+// load runs one lookup; a failed lookup is not cached, so a retry in the
+// same request (another field, a later mutation) asks the upstream again.
+func load[V any](ctx context.Context, ld *dataloader.Loader[string, V], key string) (V, error) {
+	v, err := ld.Load(ctx, key)()
+	if err != nil {
+		ld.Clear(ctx, key)
+	}
+	return v, err
+}
+
+// groupsByID is the batch function of Group: one GET /api/v2/groups per
+// batch (the capacity keeps it at most MaxGroupIDsPerCall ids), answers
+// mapped back to keys by id so a missing, repeated or reordered entity never
+// lands on the wrong key.
+func groupsByID(g *genesys.Client) dataloader.BatchFunc[string, *genesys.Group] {
+	return func(ctx context.Context, ids []string) []*dataloader.Result[*genesys.Group] {
+		out := make([]*dataloader.Result[*genesys.Group], len(ids))
+		valid := make([]string, 0, len(ids))
+		for i, id := range ids {
+			if err := upstream.CheckID("id", id); err != nil {
+				out[i] = &dataloader.Result[*genesys.Group]{Error: err}
+				continue
+			}
+			valid = append(valid, id)
+		}
+		byID := map[string]*genesys.Group{}
+		var err error
+		if len(valid) > 0 {
+			var page *genesys.GroupEntityListing
+			page, err = g.GetGroups(ctx, genesys.GetGroupsOptions{IDs: valid, PageSize: len(valid)})
+			if err == nil {
+				for i := range page.Entities {
+					byID[page.Entities[i].ID] = &page.Entities[i]
+				}
+			}
+		}
+		for i, id := range ids {
+			if out[i] == nil {
+				out[i] = &dataloader.Result[*genesys.Group]{Data: byID[id], Error: err}
+			}
+		}
+		return out
+	}
+}
+
+// groupByJabberID looks one jabber id up. Genesys groups do not carry their
+// jabber id, so the answer of a call naming several jabber ids cannot be
+// attributed to keys: each distinct jabber id costs one call (issued
+// concurrently by each). The group found primes the id loader.
+func groupByJabberID(ctx context.Context, g *genesys.Client, jid string, l *Loaders) (*genesys.Group, error) {
+	page, err := g.GetGroups(ctx, genesys.GetGroupsOptions{JabberIDs: []string{jid}, PageSize: 1})
+	if err != nil || len(page.Entities) == 0 {
+		return nil, err
+	}
+	grp := &page.Entities[0]
+	l.groupByID.Prime(ctx, grp.ID, grp)
+	return grp, nil
+}
+
+// each turns a single-key fetch into a batch function that runs the
+// de-duplicated keys of a batch concurrently, at most
+// maxConcurrentPerBatch at a time.
+func each[V any](fetch func(context.Context, string) (V, error)) dataloader.BatchFunc[string, V] {
+	return func(ctx context.Context, keys []string) []*dataloader.Result[V] {
+		out := make([]*dataloader.Result[V], len(keys))
+		var eg errgroup.Group
+		eg.SetLimit(maxConcurrentPerBatch)
+		for i, k := range keys {
+			eg.Go(func() error {
+				v, err := fetch(ctx, k)
+				out[i] = &dataloader.Result[V]{Data: v, Error: err}
+				return nil
+			})
+		}
+		_ = eg.Wait()
+		return out
+	}
+}

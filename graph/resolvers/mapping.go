@@ -1,0 +1,273 @@
+package resolvers
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/upstream/genesys"
+	"github.com/groupdir/gateway/upstream/usergroups"
+)
+
+// This file maps upstream types to graph/model and back, so that an
+// upstream rename never changes the public schema.
+
+// str returns nil for "", so absent upstream values read as null.
+func str(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// num returns nil for 0 where the upstream omits zero values.
+func num[T ~int | ~int64](n T) *int {
+	if n == 0 {
+		return nil
+	}
+	v := int(n)
+	return &v
+}
+
+func groupFromAPI(g *genesys.Group) *model.Group {
+	if g == nil {
+		return nil
+	}
+	m := groupValue(g)
+	return &m
+}
+
+func groupValue(g *genesys.Group) model.Group {
+	rulesVisible := g.RulesVisible
+	return model.Group{
+		ID:            g.ID,
+		Name:          g.Name,
+		Description:   str(g.Description),
+		DateModified:  str(g.DateModified),
+		MemberCount:   num(g.MemberCount),
+		State:         entityState(g.State),
+		Version:       num(g.Version),
+		Type:          groupType(g.Type),
+		Images:        images(g.Images),
+		Addresses:     groupAddresses(g.Addresses),
+		RulesVisible:  &rulesVisible,
+		Visibility:    visibility(g.Visibility),
+		RolesEnabled:  g.RolesEnabled,
+		IncludeOwners: g.IncludeOwners,
+		CallsEnabled:  g.CallsEnabled,
+		Owners:        members(g.Owners),
+		SelfURI:       str(g.SelfURI),
+	}
+}
+
+func groups(gs []genesys.Group) []model.Group {
+	out := make([]model.Group, len(gs))
+	for i := range gs {
+		out[i] = groupValue(&gs[i])
+	}
+	return out
+}
+
+// enumFrom maps an upstream enum value to the schema's by upper-casing it.
+func enumFrom[T ~string](s string) *T {
+	if s == "" {
+		return nil
+	}
+	v := T(strings.ToUpper(s))
+	return &v
+}
+
+func entityState(s genesys.State) *model.EntityState { return enumFrom[model.EntityState](string(s)) }
+func groupType(t genesys.GroupType) *model.GroupType { return enumFrom[model.GroupType](string(t)) }
+func visibility(v genesys.Visibility) *model.GroupVisibility {
+	return enumFrom[model.GroupVisibility](string(v))
+}
+
+func images(in []genesys.Image) []model.Image {
+	out := make([]model.Image, len(in))
+	for i, im := range in {
+		out[i] = model.Image{Resolution: str(im.Resolution), ImageURI: str(im.ImageURI)}
+	}
+	return out
+}
+
+func groupAddresses(in []genesys.GroupContact) []model.GroupAddress {
+	out := make([]model.GroupAddress, len(in))
+	for i, a := range in {
+		out[i] = model.GroupAddress{Address: str(a.Address), Extension: str(a.Extension), Display: str(a.Display),
+			Type: enumFrom[model.GroupAddressType](string(a.Type)), MediaType: str(a.MediaType)}
+	}
+	return out
+}
+
+func members(in []genesys.User) []model.Member {
+	out := make([]model.Member, len(in))
+	for i := range in {
+		out[i] = member(&in[i])
+	}
+	return out
+}
+
+func member(u *genesys.User) model.Member {
+	m := model.Member{
+		ID:                 u.ID,
+		Name:               str(u.Name),
+		Department:         str(u.Department),
+		Email:              str(u.Email),
+		PrimaryContactInfo: contacts(u.PrimaryContactInfo),
+		Addresses:          contacts(u.Addresses),
+		State:              entityState(u.State),
+		Title:              str(u.Title),
+		Username:           str(u.Username),
+		Images:             images(u.Images),
+		Version:            num(u.Version),
+		AcdAutoAnswer:      u.AcdAutoAnswer,
+		PreferredName:      str(u.PreferredName),
+		SelfURI:            str(u.SelfURI),
+		DateLastLogin:      str(u.DateLastLogin),
+		Certifications:     u.Certifications,
+		RoutingStatus:      decodeRaw[model.RoutingStatus](u.RoutingStatus),
+		Presence:           presence(u.Presence),
+		OutOfOffice:        decodeRaw[model.OutOfOffice](u.OutOfOffice),
+	}
+	if u.Division != nil {
+		m.Division = &model.Division{ID: str(u.Division.ID), Name: str(u.Division.Name)}
+	}
+	if u.Chat != nil {
+		m.Chat = &model.Chat{JabberID: str(u.Chat.JabberID)}
+	}
+	if u.Manager != nil {
+		mgr := member(u.Manager)
+		m.Manager = &mgr
+	}
+	if e := u.EmployerInfo; e != nil {
+		m.EmployerInfo = &model.EmployerInfo{OfficialName: str(e.OfficialName), EmployeeID: str(e.EmployeeID),
+			EmployeeType: str(e.EmployeeType), DateHire: str(e.DateHire)}
+	}
+	if b := u.Biography; b != nil {
+		m.Biography = &model.Biography{Biography: str(b.Biography), Interests: b.Interests, Hobbies: b.Hobbies, Spouse: str(b.Spouse)}
+	}
+	return m
+}
+
+func contacts(in []genesys.Contact) []model.Contact {
+	out := make([]model.Contact, len(in))
+	for i, c := range in {
+		out[i] = model.Contact{Address: str(c.Address), Display: str(c.Display), MediaType: str(c.MediaType),
+			Type: str(c.Type), Extension: str(c.Extension), CountryCode: str(c.CountryCode)}
+	}
+	return out
+}
+
+// decodeRaw decodes an expanded part of a user that the client keeps raw;
+// a part that does not decode is left out rather than failing the member.
+func decodeRaw[T any](raw json.RawMessage) *T {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var v T
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	return &v
+}
+
+// presence reads the Genesys presence object, whose system presence sits in
+// presenceDefinition.systemPresence.
+func presence(raw json.RawMessage) *model.Presence {
+	p := decodeRaw[struct {
+		PresenceDefinition struct {
+			SystemPresence string `json:"systemPresence"`
+		} `json:"presenceDefinition"`
+		SystemPresence string `json:"systemPresence"`
+		ModifiedDate   string `json:"modifiedDate"`
+	}](raw)
+	if p == nil {
+		return nil
+	}
+	sp := p.PresenceDefinition.SystemPresence
+	if sp == "" {
+		sp = p.SystemPresence
+	}
+	return &model.Presence{SystemPresence: str(sp), ModifiedDate: str(p.ModifiedDate)}
+}
+
+func memberPage(l *genesys.UserEntityListing) *model.MemberPage {
+	return &model.MemberPage{Entities: members(l.Entities), Total: int(l.Total), PageNumber: l.PageNumber,
+		PageSize: l.PageSize, PageCount: l.PageCount}
+}
+
+func groupPage(l *genesys.GroupEntityListing) *model.GroupPage {
+	return &model.GroupPage{Entities: groups(l.Entities), Total: int(l.Total), PageNumber: l.PageNumber,
+		PageSize: l.PageSize, PageCount: l.PageCount}
+}
+
+func searchResult(r *genesys.GroupsSearchResponse) *model.GroupSearchResult {
+	return &model.GroupSearchResult{Results: groups(r.Results), Total: int(r.Total), PageCount: r.PageCount,
+		PageSize: r.PageSize, PageNumber: r.PageNumber, PreviousPage: cursor(r.PreviousPage),
+		CurrentPage: cursor(r.CurrentPage), NextPage: cursor(r.NextPage)}
+}
+
+// cursor returns the q64 value of a search page URI, the argument
+// searchGroupsByCursor takes.
+func cursor(uri string) *string { return str(genesys.CursorQ64(uri)) }
+
+func profile(p *genesys.GroupProfile) model.GroupProfile {
+	v := p.Version
+	return model.GroupProfile{ID: p.ID, Name: str(p.Name), State: entityState(p.State), DateModified: str(p.DateModified), Version: &v}
+}
+
+func profilePage(l *genesys.GroupProfileEntityListing) *model.GroupProfilePage {
+	out := make([]model.GroupProfile, len(l.Entities))
+	for i := range l.Entities {
+		out[i] = profile(&l.Entities[i])
+	}
+	return &model.GroupProfilePage{Entities: out, Total: int(l.Total), PageNumber: l.PageNumber, PageSize: l.PageSize, PageCount: l.PageCount}
+}
+
+func fieldConfig(fc *genesys.FieldConfig) *model.FieldConfig {
+	sections := make([]model.FieldSection, len(fc.Sections))
+	for i, s := range fc.Sections {
+		fields := make([]model.FieldDefinition, len(s.FieldList))
+		for j, f := range s.FieldList {
+			fields[j] = model.FieldDefinition{Key: str(f.Key), Type: str(f.Type), State: str(f.State),
+				Required: &f.Required, Repeatable: &f.Repeatable, Gdpr: &f.Gdpr, CustomLabels: &f.CustomLabels,
+				InstructionText: str(f.InstructionText), LabelKeys: nonNil(f.LabelKeys)}
+		}
+		sections[i] = model.FieldSection{Key: str(s.Key), State: str(s.State), InstructionText: str(s.InstructionText), FieldList: fields}
+	}
+	return &model.FieldConfig{ID: str(fc.ID), Name: str(fc.Name), EntityType: str(string(fc.EntityType)), State: str(fc.State),
+		Sections: sections, Version: str(fc.Version), SchemaVersion: str(fc.SchemaVersion)}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func userGroup(u *usergroups.UserGroup) *model.UserGroup {
+	if u == nil {
+		return nil
+	}
+	m := userGroupValue(u)
+	return &m
+}
+
+func userGroupValue(u *usergroups.UserGroup) model.UserGroup {
+	var ext *string
+	if u.ExternalID != nil && *u.ExternalID != "" {
+		e := *u.ExternalID
+		ext = &e
+	}
+	return model.UserGroup{ID: u.ID, Name: u.Name, ExternalID: ext, UserIDs: nonNil(u.UserIDs)}
+}
+
+func userGroupList(in []usergroups.UserGroup) []model.UserGroup {
+	out := make([]model.UserGroup, len(in))
+	for i := range in {
+		out[i] = userGroupValue(&in[i])
+	}
+	return out
+}

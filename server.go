@@ -1,0 +1,144 @@
+// Command gateway serves one GraphQL API in front of the Genesys Cloud
+// Groups API and a forms platform's Usergroup API.
+//
+// With no upstream configuration it starts in demo mode, on in-process
+// emulators of both APIs. See README.md for configuration.
+package main
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/groupdir/gateway/upstream"
+	"github.com/groupdir/gateway/upstream/demodata"
+	"github.com/groupdir/gateway/upstream/genesys"
+	"github.com/groupdir/gateway/upstream/usergroups"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// Inbound server limits (design/hardening.md).
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 35 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 20 * time.Second
+)
+
+// run starts the gateway and serves until ctx is cancelled, then shuts down
+// gracefully. Logs go to stdout; a start-up error is returned.
+func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stdout)
+	g, err := newGateway(cfg, log, demodata.Demo)
+	if err != nil {
+		return err
+	}
+	defer g.close()
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           g.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "env", cfg.Env, "auth", cfg.AuthMode)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// newGateway wires the gateway from cfg. In demo mode it first starts the
+// emulators, seeded with size, and says so in the first log line.
+func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, error) {
+	g := &gateway{cfg: cfg, log: log, metrics: newMetrics()}
+	mode := "upstream"
+	if cfg.Demo {
+		d, err := startDemo(&g.cfg, size)
+		if err != nil {
+			return nil, fmt.Errorf("demo mode: %w", err)
+		}
+		g.demo, mode = d, "demo"
+		log.Info("demo mode: serving in-memory emulators of the Genesys and Usergroup APIs with sample data; set GENESYS_* and USERGROUP_* to use real upstreams",
+			"genesys", d.GenesysURL, "usergroups", d.UsergroupURL)
+	}
+	cfg = g.cfg
+	genesysHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Wrap: g.metrics.upstreamTransport(upstream.Genesys)})
+	tokens := genesys.NewTokenSource(cfg.GenesysLoginURL, cfg.GenesysClientID, cfg.GenesysSecret, genesysHTTP)
+	var err error
+	if g.genesys, err = genesys.New(cfg.GenesysAPIURL, genesysHTTP, genesys.WithTokenSource(tokens)); err != nil {
+		return nil, fmt.Errorf("GENESYS_API_URL: %w", err)
+	}
+	ugHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Wrap: g.metrics.upstreamTransport(upstream.Usergroups)})
+	if g.usergroups, err = usergroups.New(cfg.UsergroupURL, cfg.UsergroupCompanyID, cfg.UsergroupKey, ugHTTP); err != nil {
+		return nil, fmt.Errorf("USERGROUP_API_URL: %w", err)
+	}
+	g.ready = newReadiness(mode, map[string]func(context.Context) error{
+		upstream.Genesys: func(context.Context) error {
+			_, err := tokens.Token()
+			return err
+		},
+		upstream.Usergroups: func(ctx context.Context) error {
+			_, err := g.usergroups.Search(ctx, usergroups.SearchOptions{PageSize: 1})
+			return err
+		},
+	})
+	return g, nil
+}
+
+func (g *gateway) close() {
+	if g.demo != nil {
+		g.demo.close()
+	}
+}
