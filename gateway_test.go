@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/groupdir/gateway/upstream/demodata"
+	"github.com/groupdir/gateway/upstream/emukit"
+)
+
+// testEnv is a gateway in demo mode behind a real HTTP server, with its
+// emulators reachable for fault injection and call accounting.
+type testEnv struct {
+	t   *testing.T
+	gw  *gateway
+	srv *httptest.Server
+	log *syncBuffer
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// setup starts a demo-mode gateway; env overrides configuration variables
+// (upstream variables are ignored: the test always runs the emulators).
+func setup(t *testing.T, env map[string]string) *testEnv {
+	t.Helper()
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	logs := &syncBuffer{}
+	gw, err := newGateway(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), demodata.Demo)
+	require.NoError(t, err)
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		gw.close()
+	})
+	return &testEnv{t: t, gw: gw, srv: srv, log: logs}
+}
+
+func (e *testEnv) genesysKit() *emukit.Kit    { return e.gw.demo.genesys.Kit() }
+func (e *testEnv) usergroupsKit() *emukit.Kit { return e.gw.demo.usergroups.Kit() }
+
+// resetCalls forgets the emulators' call accounting.
+func (e *testEnv) resetCalls() {
+	e.genesysKit().Reset()
+	e.usergroupsKit().Reset()
+}
+
+// gqlError is one error of a GraphQL response.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// gqlResponse is a decoded GraphQL response.
+type gqlResponse struct {
+	Status     int
+	Data       map[string]any  `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions map[string]any  `json:"extensions"`
+	Raw        json.RawMessage `json:"-"`
+}
+
+// codes returns the extensions.code of every error.
+func (r gqlResponse) codes() []string {
+	out := make([]string, len(r.Errors))
+	for i, e := range r.Errors {
+		out[i], _ = e.Extensions["code"].(string)
+	}
+	return out
+}
+
+// post sends a GraphQL request as JSON and decodes the answer.
+func (e *testEnv) post(query string, vars map[string]any, headers ...string) gqlResponse {
+	e.t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	require.NoError(e.t, err)
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/query", bytes.NewReader(body))
+	require.NoError(e.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return e.do(req)
+}
+
+func (e *testEnv) do(req *http.Request) gqlResponse {
+	e.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	out := gqlResponse{Status: resp.StatusCode, Raw: raw}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/") {
+		require.NoError(e.t, json.Unmarshal(raw, &out), string(raw))
+	}
+	return out
+}
+
+// dig walks a decoded JSON value by keys and indexes.
+func dig(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			a, ok := v.([]any)
+			if !ok || k >= len(a) {
+				return nil
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
