@@ -1,6 +1,6 @@
 // Package usergroupsemu is an in-memory emulator of the forms platform's
 // Usergroup API (/api/v2/usergroup: create, get, update, delete, search),
-// written from ../shared/reference/usergroup-api.md independently of the
+// written from the design reference (reference/usergroup-api.md) independently of the
 // typed client in upstream/usergroups, so that a contract test between the
 // two can catch a misreading on either side.
 //
@@ -55,10 +55,15 @@ const (
 
 // Route patterns, usable with Kit().Inject and Kit().Count.
 const (
+	// RouteCreate creates a group (body: Name, ExternalId, UserIds).
 	RouteCreate = "POST /api/v2/usergroup"
-	RouteGet    = "GET /api/v2/usergroup"
+	// RouteGet reads one group (?Id=).
+	RouteGet = "GET /api/v2/usergroup"
+	// RouteUpdate changes a group (Id in the body).
 	RouteUpdate = "PUT /api/v2/usergroup"
+	// RouteDelete deletes a group (?Id=).
 	RouteDelete = "DELETE /api/v2/usergroup"
+	// RouteSearch lists groups (Name, ExternalId, PageNo, PageSize).
 	RouteSearch = "GET /api/v2/usergroup/search"
 	// RouteUnknown catches every other method and path and answers 405,
 	// as the vendor documents for endpoints that do not exist.
@@ -145,9 +150,9 @@ func (s *Server) handle(route string, op operation) {
 		if !s.wait(r) {
 			return
 		}
-		a, err := op(r)
-		if err != nil {
-			writeAnswer(w, r, err.status, err)
+		a, f := op(r)
+		if f != nil {
+			writeAnswer(w, r, f.status, f)
 			return
 		}
 		writeAnswer(w, r, http.StatusOK, a)
