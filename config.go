@@ -124,9 +124,9 @@ func (c *Config) loadModes(getenv func(string) string, fail func(string, string,
 		fail("AUTH_MODE", "%q is not supported by this version (none)", c.AuthMode)
 	}
 	dev := c.Env == envDevelopment
-	c.Introspection = flag(getenv, fail, "GATEWAY_INTROSPECTION", dev)
-	c.Suggestions = flag(getenv, fail, "GATEWAY_FIELD_SUGGESTIONS", dev)
-	c.IDE = flag(getenv, fail, "GATEWAY_IDE", dev)
+	c.Introspection = boolVar(getenv, fail, "GATEWAY_INTROSPECTION", dev)
+	c.Suggestions = boolVar(getenv, fail, "GATEWAY_FIELD_SUGGESTIONS", dev)
+	c.IDE = boolVar(getenv, fail, "GATEWAY_IDE", dev)
 }
 
 func (c *Config) loadLogging(getenv func(string) string, fail func(string, string, ...any)) {
@@ -165,7 +165,7 @@ func checkURL(fail func(string, string, ...any), name, v string) {
 	}
 }
 
-func flag(getenv func(string) string, fail func(string, string, ...any), name string, def bool) bool {
+func boolVar(getenv func(string) string, fail func(string, string, ...any), name string, def bool) bool {
 	v := getenv(name)
 	if v == "" {
 		return def

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -143,3 +144,5 @@ func dig(v any, path ...any) any {
 	}
 	return v
 }
+
+func urlEncode(s string) string { return url.QueryEscape(s) }
