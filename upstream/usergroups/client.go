@@ -37,12 +37,12 @@ const apiPath = "/api/v2/usergroup"
 // maxMessage bounds the upstream message kept in an *upstream.Error.
 const maxMessage = 512
 
+// redacted replaces the IntegrationKey wherever the upstream echoes it.
+const redacted = "[redacted]"
+
 // errInvalidBody stands for a success body that is not the expected JSON;
 // unusable turns it into an *upstream.TransportError.
 var errInvalidBody = errors.New("invalid response body")
-
-// redacted replaces the IntegrationKey wherever the upstream echoes it.
-const redacted = "[redacted]"
 
 // Client calls the Usergroup API of one company. It is safe for concurrent
 // use.
@@ -258,7 +258,8 @@ func (c *Client) scrub(s string) string {
 	return strings.NewReplacer(k, redacted, url.QueryEscape(k), redacted).Replace(s)
 }
 
-// truncate cuts s to at most maxMessage bytes on a rune boundary.
+// truncate cuts s after at most maxMessage bytes, on a rune boundary, and
+// marks the cut with an ellipsis.
 func truncate(s string) string {
 	if len(s) <= maxMessage {
 		return s
