@@ -31,6 +31,10 @@ import (
 // DefaultUserAgent is the User-Agent sent unless WithUserAgent sets another.
 const DefaultUserAgent = "groupdir-gateway"
 
+// MaxRequestBody is the API's request size limit (request.bytes.max); a
+// larger body is an *upstream.InputError and is not sent.
+const MaxRequestBody = 512000
+
 // Lengths kept of what the upstream says in an error answer.
 const (
 	maxMessage       = 200
@@ -105,6 +109,9 @@ func (c *Client) newRequest(ctx context.Context, method, path string, query url.
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, fmt.Errorf("genesys: encoding the body of %s %s: %w", method, path, err)
+		}
+		if len(b) > MaxRequestBody {
+			return nil, &upstream.InputError{Field: "body", Reason: "larger than the API's 512000-byte request limit"}
 		}
 		r = bytes.NewReader(b)
 	}

@@ -175,6 +175,10 @@ func TestInputErrors(t *testing.T) {
 			return err
 		},
 		"empty expand": func(c *Client) error { _, err := c.SearchGroupsByCursor(ctx, "abc", []string{""}); return err },
+		"body over the request limit": func(c *Client) error {
+			_, err := c.CreateGroup(ctx, GroupCreate{Name: strings.Repeat("n", MaxRequestBody)})
+			return err
+		},
 	}
 	c, mux := setup(t)
 	requests := countRequests(t, mux)
