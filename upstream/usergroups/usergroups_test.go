@@ -23,21 +23,27 @@ type received struct {
 	body         string
 }
 
-// record registers a handler that stores the request in got and answers
-// 200 with body.
-func (f *fixture) record(t *testing.T, body string) *received {
+// record registers a handler that answers 200 with body; the function it
+// returns gives the last request the server received.
+func (f *fixture) record(t *testing.T, body string) func() received {
 	t.Helper()
-	got := new(received)
-	var mu sync.Mutex
+	var (
+		mu  sync.Mutex
+		got received
+	)
 	f.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		assert.NoError(t, err)
 		mu.Lock()
-		*got = received{method: r.Method, path: r.URL.Path, query: r.URL.Query(), header: r.Header.Clone(), body: string(b)}
+		got = received{method: r.Method, path: r.URL.Path, query: r.URL.Query(), header: r.Header.Clone(), body: string(b)}
 		mu.Unlock()
 		_, _ = io.WriteString(w, body)
 	})
-	return got
+	return func() received {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
 }
 
 // credentialsQuery is the query of every GET and DELETE, plus extra.
@@ -153,11 +159,12 @@ func TestRequestsAndAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t)
-			got := f.record(t, tt.answer)
+			last := f.record(t, tt.answer)
 
 			v, err := tt.call(context.Background(), f.client)
 
 			require.NoError(t, err)
+			got := last()
 			assert.Equal(t, tt.wantReq.method, got.method)
 			assert.Equal(t, tt.wantReq.path, got.path)
 			assert.Equal(t, tt.wantReq.query, got.query)
