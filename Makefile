@@ -28,7 +28,7 @@ generate: ## Regenerate the gqlgen code from graph/schema.graphqls
 
 .PHONY: check-generated
 check-generated: generate ## Fail when regenerating changes any file
-	@git diff --exit-code --stat -- . || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code --stat -- graph || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- graph)" || { git status --porcelain -- graph; echo "generation left new files"; exit 1; }
 
 .PHONY: lint
