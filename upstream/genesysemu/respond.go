@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"time"
 )
 
@@ -129,15 +130,24 @@ func decodeBody(r *http.Request, v any) error {
 }
 
 // decodeJSON reads exactly one JSON value from rd into v, refusing unknown
-// fields; what names the input in the error.
+// fields and keys not spelt exactly as v's; what names the input in the
+// error.
 func decodeJSON(rd io.Reader, v any, what string) error {
 	dec := json.NewDecoder(rd)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("%s is not valid: %v", what, err)
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return badRequest("%s is not valid JSON", what)
 	}
 	if err := dec.Decode(&json.RawMessage{}); !errors.Is(err, io.EOF) {
 		return badRequest("%s holds more than one JSON value", what)
+	}
+	var generic any
+	_ = json.Unmarshal(raw, &generic)
+	if err := checkKeys(generic, reflect.TypeOf(v)); err != nil {
+		return badRequest("%s is not valid: %v", what, err)
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return badRequest("%s is not valid: %v", what, err)
 	}
 	return nil
 }
