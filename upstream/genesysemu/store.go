@@ -80,15 +80,16 @@ func seedState(i int) string {
 	return "active"
 }
 
-// seedGroup builds demo group i: its members are size.MemberIndexes(i) and
-// its owner is the first of them, so members and individuals agree.
+// seedGroup builds demo group i: its individuals are size.MemberIndexes(i),
+// its owner is the first of them and includeOwners is off, so that members,
+// individuals and demodata agree and removing any member shrinks the group.
 func seedGroup(size demodata.Size, i int) *group {
 	members := size.MemberIndexes(i)
 	g := &group{
 		id: demodata.GroupID(i), jabberID: demodata.GroupJabberID(i), name: demodata.GroupName(i),
 		description: demodata.GroupName(i) + " team of the demo organisation",
 		typ:         seedType(i), visibility: seedVisibilities[i%len(seedVisibilities)], state: seedState(i),
-		version: 1 + i%5, rulesVisible: true, rolesEnabled: i%2 == 0, includeOwners: true, callsEnabled: i%3 != 0,
+		version: 1 + i%5, rulesVisible: true, rolesEnabled: i%2 == 0, callsEnabled: i%3 != 0,
 		addresses: []groupContact{{Address: fmt.Sprintf("+1317556%04d", i%10000),
 			Display: fmt.Sprintf("+1 317-556-%04d", i%10000), Type: "GROUPPHONE", MediaType: "PHONE"}},
 		direct:   make(map[int]bool, len(members)),
