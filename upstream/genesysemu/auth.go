@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"hash/fnv"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -175,7 +176,7 @@ func (s *Server) usersMe(r *http.Request) (int, any, error) {
 	}
 	i := callerUser(tok, s.opts.Size.Users)
 	me := meJSON{ID: demodata.UserID(i), Name: demodata.UserName(i), SelfURI: userSelfURI(demodata.UserID(i))}
-	if hasValue(queryList(r.URL.Query(), "expand"), "authorization") {
+	if slices.Contains(queryList(r.URL.Query(), "expand"), "authorization") {
 		me.Authorization = &authorization{Permissions: append([]string{}, perms...)}
 	}
 	return http.StatusOK, me, nil

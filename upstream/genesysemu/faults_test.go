@@ -1,11 +1,14 @@
 package genesysemu
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,4 +81,21 @@ func TestConcurrentReadsAndWrites(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 80, e.emu.Kit().Count(RouteDeleteMembers))
 	assert.LessOrEqual(t, e.emu.Kit().MaxInFlight(), 8)
+}
+
+func TestLatencyEndsWhenClientLeaves(t *testing.T) {
+	emu := New(Options{Latency: time.Hour, Tokens: map[string][]string{"t": nil}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodDelete,
+		"/api/v2/groups/"+demodata.GroupID(0)+"/members?ids="+demodata.UserID(0), nil)
+	req.Header.Set("Authorization", "Bearer t")
+	rec := httptest.NewRecorder()
+	emu.ServeHTTP(rec, req)
+	assert.Empty(t, rec.Body.String(), "nothing is answered")
+	err := emu.store.read(demodata.GroupID(0), func(g *group) error {
+		assert.True(t, g.direct[demodata.Demo.MemberIndexes(0)[0]], "nothing is applied")
+		return nil
+	})
+	require.NoError(t, err)
 }

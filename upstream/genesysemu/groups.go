@@ -68,7 +68,7 @@ func (s *store) groupPage(sel selector, desc bool, p page, pick func(*group) jso
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	groups := s.byName
-	if sel.any() {
+	if sel.given() {
 		groups = s.lookup(sel)
 	}
 	if desc {

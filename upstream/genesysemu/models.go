@@ -1,7 +1,5 @@
 package genesysemu
 
-import "encoding/json"
-
 // The wire models, written from the reference (not shared with the typed
 // client, so that a mapping bug on either side shows up in the contract
 // test). Response fields the real service always sends carry no omitempty.
@@ -120,18 +118,17 @@ type membersUpdateRequest struct {
 }
 
 // listing is the page envelope of GroupEntityListing, UserEntityListing and
-// GroupProfileEntityListing.
+// GroupProfileEntityListing; the entities are spliced in by withList.
 type listing struct {
-	Entities    []json.RawMessage `json:"entities"`
-	PageSize    int               `json:"pageSize"`
-	PageNumber  int               `json:"pageNumber"`
-	Total       int               `json:"total"`
-	FirstURI    string            `json:"firstUri"`
-	SelfURI     string            `json:"selfUri"`
-	NextURI     string            `json:"nextUri,omitempty"`
-	PreviousURI string            `json:"previousUri,omitempty"`
-	LastURI     string            `json:"lastUri"`
-	PageCount   int               `json:"pageCount"`
+	PageSize    int    `json:"pageSize"`
+	PageNumber  int    `json:"pageNumber"`
+	Total       int    `json:"total"`
+	FirstURI    string `json:"firstUri"`
+	SelfURI     string `json:"selfUri"`
+	NextURI     string `json:"nextUri,omitempty"`
+	PreviousURI string `json:"previousUri,omitempty"`
+	LastURI     string `json:"lastUri"`
+	PageCount   int    `json:"pageCount"`
 }
 
 // errorBody is the ErrorBody model.

@@ -3,7 +3,6 @@ package genesysemu
 import (
 	"encoding/json"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -62,7 +61,7 @@ func slice[T any](items []T, p page) []T {
 
 // listing builds the page envelope with relative URIs that repeat the
 // request's query with another pageNumber.
-func (p page) listing(path string, q url.Values, total int, entities []json.RawMessage) listing {
+func (p page) listing(path string, q url.Values, total int, entities []json.RawMessage) json.RawMessage {
 	count := p.pageCount(total)
 	uri := func(n int) string {
 		v := url.Values{}
@@ -73,7 +72,7 @@ func (p page) listing(path string, q url.Values, total int, entities []json.RawM
 		v.Set("pageNumber", strconv.Itoa(n))
 		return path + "?" + v.Encode()
 	}
-	l := listing{Entities: entities, PageSize: p.size, PageNumber: p.number, Total: total,
+	l := listing{PageSize: p.size, PageNumber: p.number, Total: total,
 		FirstURI: uri(1), SelfURI: uri(p.number), LastURI: uri(max(count, 1)), PageCount: count}
 	if p.number < count {
 		l.NextURI = uri(p.number + 1)
@@ -81,7 +80,31 @@ func (p page) listing(path string, q url.Values, total int, entities []json.RawM
 	if p.number > 1 {
 		l.PreviousURI = uri(p.number - 1)
 	}
-	return l
+	return withList("entities", entities, l)
+}
+
+// withList marshals v, an object, with key: items as its first member.
+// The items are precomputed JSON: copying them avoids encoding/json
+// validating each again, which would dominate the cost of a large page.
+func withList(key string, items []json.RawMessage, v any) json.RawMessage {
+	rest, _ := json.Marshal(v)
+	n := len(key) + len(rest) + len(items) + 8
+	for _, it := range items {
+		n += len(it)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"`+key+`":[`...)
+	for k, it := range items {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, it...)
+	}
+	b = append(b, ']')
+	if len(rest) > 2 {
+		b = append(b, ',')
+	}
+	return append(b, rest[1:]...)
 }
 
 // parseSortOrder reads sortOrder: ascending (default, also asc/ASC) or
@@ -100,9 +123,11 @@ func parseSortOrder(q url.Values) (bool, error) {
 // (k=a,b) or both; blanks and duplicates are dropped.
 func queryList(q url.Values, key string) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, v := range q[key] {
 		for item := range strings.SplitSeq(v, ",") {
-			if item = strings.TrimSpace(item); item != "" && !slices.Contains(out, item) {
+			if item = strings.TrimSpace(item); item != "" && !seen[item] {
+				seen[item] = true
 				out = append(out, item)
 			}
 		}
@@ -110,14 +135,13 @@ func queryList(q url.Values, key string) []string {
 	return out
 }
 
-func hasValue(list []string, v string) bool { return slices.Contains(list, v) }
-
 // selector is the id or jabberId list of GET /groups and /profiles/groups.
 type selector struct {
 	ids, jabberIDs []string
 }
 
-func (sel selector) any() bool { return len(sel.ids) > 0 || len(sel.jabberIDs) > 0 }
+// given reports whether sel names any group.
+func (sel selector) given() bool { return len(sel.ids) > 0 || len(sel.jabberIDs) > 0 }
 
 // parseSelector reads id and jabberId; both at once, more than maxLookupIDs
 // or an id that is not a UUID are refused.

@@ -77,17 +77,17 @@ type cursor struct {
 	searchRequest
 }
 
-// searchResponse is the GroupsSearchResponse model.
+// searchResponse is the GroupsSearchResponse model; the results are spliced
+// in by withList.
 type searchResponse struct {
-	Total        int               `json:"total"`
-	PageCount    int               `json:"pageCount"`
-	PageSize     int               `json:"pageSize"`
-	PageNumber   int               `json:"pageNumber"`
-	PreviousPage string            `json:"previousPage,omitempty"`
-	CurrentPage  string            `json:"currentPage"`
-	NextPage     string            `json:"nextPage,omitempty"`
-	Types        []string          `json:"types"`
-	Results      []json.RawMessage `json:"results"`
+	Total        int      `json:"total"`
+	PageCount    int      `json:"pageCount"`
+	PageSize     int      `json:"pageSize"`
+	PageNumber   int      `json:"pageNumber"`
+	PreviousPage string   `json:"previousPage,omitempty"`
+	CurrentPage  string   `json:"currentPage"`
+	NextPage     string   `json:"nextPage,omitempty"`
+	Types        []string `json:"types"`
 }
 
 // postSearch serves POST /api/v2/groups/search.
@@ -128,12 +128,12 @@ func (s *Server) search(req searchRequest) (int, any, error) {
 	}
 	results, total := s.store.search(match, order, p)
 	resp := searchResponse{Total: total, PageCount: p.pageCount(total), PageSize: p.size, PageNumber: p.number,
-		CurrentPage: pageURI(req, p.number), Types: searchTypes, Results: results}
+		CurrentPage: pageURI(req, p.number), Types: searchTypes}
 	resp.PreviousPage = pageURI(req, max(p.number-1, 1))
 	if p.number < resp.PageCount {
 		resp.NextPage = pageURI(req, p.number+1)
 	}
-	return http.StatusOK, resp, nil
+	return http.StatusOK, withList("results", results, resp), nil
 }
 
 // page validates the paging of req and fills in the defaults.

@@ -168,6 +168,17 @@ func TestSearchErrors(t *testing.T) {
 	}
 }
 
+func TestSearchRequiredFieldsAndSort(t *testing.T) {
+	e := setup(t)
+	all := e.search(map[string]any{"query": []any{map[string]any{"type": "REQUIRED_FIELDS",
+		"fields": []string{"name", "description"}}}, "pageSize": 5,
+		"sort": []any{map[string]any{"sortBy": "type", "sortOrder": "DESC"}, map[string]any{"sortBy": "id"}}})
+	assert.EqualValues(t, demodata.Demo.Groups, all["total"])
+	assert.Equal(t, demodata.GroupID(4), ids(t, all, "results")[0], "social before official, then by id")
+	score := e.search(map[string]any{"sortOrder": "SCORE", "pageSize": 1})
+	assert.Equal(t, "Back Office 11", score["results"].([]any)[0].(map[string]any)["name"], "SCORE falls back to name")
+}
+
 func TestSearchFindsCreatedGroup(t *testing.T) {
 	e := setup(t)
 	resp, body := e.call(http.MethodPost, "/api/v2/groups", map[string]any{"name": "Brand New", "type": "official",
