@@ -104,11 +104,21 @@ func TestGroupFieldsThatCallUpstream(t *testing.T) {
 
 func TestGroupWithOnlyMembersCostsOnlyTheMembersCall(t *testing.T) {
 	e := setup(t, nil)
-	r := e.post(`query($id: ID!) { group(id: $id) { id members(pageSize: 3) { entities { id } } } }`, map[string]any{"id": demodata.GroupID(4)})
+	q := `query($id: ID!) { group(id: $id) { __typename id members(pageSize: 3) { entities { id } } } }`
+	r := e.post(q, map[string]any{"id": demodata.GroupID(4)})
 	require.Empty(t, r.Errors)
 	assert.Len(t, dig(r.Data, "group", "members", "entities"), 3)
-	assert.Equal(t, 1, e.genesysKit().Count(routeGroups))
+	assert.Zero(t, e.genesysKit().Count(routeGroups), "the group itself is not fetched")
 	assert.Equal(t, 1, e.genesysKit().Count(routeMembers))
+
+	r = e.post(q, map[string]any{"id": "00000000-0000-4000-8000-000000000000"})
+	require.Empty(t, r.Errors)
+	assert.Nil(t, r.Data["group"], "an unknown id answers null whichever calls it made")
+
+	r = e.post(`query($id: ID!) { group(id: $id) { id name members(pageSize: 3) { total } } }`, map[string]any{"id": demodata.GroupID(4)})
+	require.Empty(t, r.Errors)
+	assert.Equal(t, demodata.GroupName(4), dig(r.Data, "group", "name"))
+	assert.Equal(t, 1, e.genesysKit().Count(routeGroups), "name needs the group")
 }
 
 func TestSearchAndCursor(t *testing.T) {

@@ -12,6 +12,7 @@ package loaders
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -47,6 +48,17 @@ type Loaders struct {
 	groupByJabberID *dataloader.Loader[string, *genesys.Group]
 	userGroupByID   *dataloader.Loader[string, *usergroups.UserGroup]
 	userGroupsByExt *dataloader.Loader[string, []usergroups.UserGroup]
+	members         *dataloader.Loader[MembersKey, *genesys.UserEntityListing]
+}
+
+// MembersKey names one page of a group's members.
+type MembersKey struct {
+	GroupID    string
+	PageSize   int
+	PageNumber int
+	SortOrder  genesys.SortOrder
+	// Expand is the comma-joined expand list (a key must be comparable).
+	Expand string
 }
 
 // New returns the loaders of one request, calling g and u.
@@ -75,6 +87,13 @@ func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
 		}
 		return res.UserGroups, nil
 	}), dataloader.WithWait[string, []usergroups.UserGroup](o.Wait))
+	l.members = dataloader.NewBatchedLoader(each(func(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
+		opts := genesys.MembersOptions{PageSize: k.PageSize, PageNumber: k.PageNumber, SortOrder: k.SortOrder}
+		if k.Expand != "" {
+			opts.Expand = strings.Split(k.Expand, ",")
+		}
+		return g.GetGroupMembers(ctx, k.GroupID, opts)
+	}), dataloader.WithWait[MembersKey, *genesys.UserEntityListing](o.Wait))
 	return l
 }
 
@@ -116,6 +135,13 @@ func (l *Loaders) UserGroupsByExternalID(ctx context.Context, ext string) ([]use
 	return load(ctx, l.userGroupsByExt, ext)
 }
 
+// Members returns one page of a group's members. The same page asked twice
+// in a request (say by the group resolver, to learn whether the group
+// exists, and by the members field) costs one call.
+func (l *Loaders) Members(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
+	return load(ctx, l.members, k)
+}
+
 // PrimeGroups stores groups fetched some other way (a page, a search), so
 // that later lookups of their ids in the same request cost nothing.
 func (l *Loaders) PrimeGroups(ctx context.Context, groups []genesys.Group) {
@@ -127,6 +153,7 @@ func (l *Loaders) PrimeGroups(ctx context.Context, groups []genesys.Group) {
 // ForgetGroup drops what the request knows about group id, after a write.
 func (l *Loaders) ForgetGroup(ctx context.Context, id string) {
 	l.groupByID.Clear(ctx, id)
+	l.members.ClearAll()
 }
 
 // ForgetUserGroup drops what the request knows about user group id and the
@@ -138,7 +165,7 @@ func (l *Loaders) ForgetUserGroup(ctx context.Context, id string) {
 
 // load runs one lookup; a failed lookup is not cached, so a retry in the
 // same request (another field, a later mutation) asks the upstream again.
-func load[V any](ctx context.Context, ld *dataloader.Loader[string, V], key string) (V, error) {
+func load[K comparable, V any](ctx context.Context, ld *dataloader.Loader[K, V], key K) (V, error) {
 	v, err := ld.Load(ctx, key)()
 	if err != nil {
 		ld.Clear(ctx, key)
@@ -198,8 +225,8 @@ func groupByJabberID(ctx context.Context, g *genesys.Client, jid string, l *Load
 // each turns a single-key fetch into a batch function that runs the
 // de-duplicated keys of a batch concurrently, at most
 // maxConcurrentPerBatch at a time.
-func each[V any](fetch func(context.Context, string) (V, error)) dataloader.BatchFunc[string, V] {
-	return func(ctx context.Context, keys []string) []*dataloader.Result[V] {
+func each[K comparable, V any](fetch func(context.Context, K) (V, error)) dataloader.BatchFunc[K, V] {
+	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
 		out := make([]*dataloader.Result[V], len(keys))
 		var eg errgroup.Group
 		eg.SetLimit(maxConcurrentPerBatch)

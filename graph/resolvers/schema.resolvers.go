@@ -13,17 +13,15 @@ import (
 	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/graph/model"
 	"github.com/groupdir/gateway/upstream"
-	"github.com/groupdir/gateway/upstream/genesys"
 )
 
 // Members is the resolver for the members field.
 func (r *groupResolver) Members(ctx context.Context, obj *model.Group, pageSize *int, pageNumber *int, sortOrder *model.SortOrder, expand []model.MemberExpand) (*model.MemberPage, error) {
-	size, number, err := page(pageSize, pageNumber, defaultPageSize, maxPageSize)
+	key, err := membersKey(obj.ID, pageSize, pageNumber, sortOrder, expand)
 	if err != nil {
 		return nil, err
 	}
-	l, err := r.genesys.GetGroupMembers(ctx, obj.ID, genesys.MembersOptions{PageSize: size, PageNumber: number,
-		SortOrder: sortOrderToAPI(sortOrder), Expand: memberExpands(expand)})
+	l, err := loaders.For(ctx).Members(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -136,11 +134,7 @@ func (r *mutationResolver) DeleteUserGroup(ctx context.Context, id string) (*mod
 
 // Group is the resolver for the group field.
 func (r *queryResolver) Group(ctx context.Context, id string) (*model.Group, error) {
-	if err := upstream.CheckID("id", id); err != nil {
-		return nil, err
-	}
-	g, err := loaders.For(ctx).Group(ctx, id)
-	return groupFromAPI(g), err
+	return r.group(ctx, id)
 }
 
 // GroupByJabberID is the resolver for the groupByJabberId field.

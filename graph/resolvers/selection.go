@@ -1,0 +1,141 @@
+package resolvers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/groupdir/gateway/graph/loaders"
+	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/upstream"
+)
+
+// Selection-aware fetching: a group whose selection needs nothing but its
+// id and a members page is answered from the members call alone (a 404
+// there means no such group), so `group(id:) { id members { … } }` costs
+// one upstream call, not two.
+
+// membersOnlyFields are the Group fields that need no group fetch.
+var membersOnlyFields = map[string]bool{"id": true, "__typename": true, "source": true, "members": true}
+
+// group resolves group(id:).
+func (r *Resolver) group(ctx context.Context, id string) (*model.Group, error) {
+	if err := upstream.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	ld := loaders.For(ctx)
+	if key, ok := membersOnly(ctx, id); ok {
+		_, err := ld.Members(ctx, key)
+		switch {
+		case errors.Is(err, upstream.ErrNotFound):
+			return nil, nil
+		case err != nil:
+			return nil, err
+		}
+		return &model.Group{ID: id}, nil
+	}
+	g, err := ld.Group(ctx, id)
+	return groupFromAPI(g), err
+}
+
+// membersOnly reports whether the current field selects nothing of a Group
+// but membersOnlyFields, with at least one members field, and returns the
+// key of the first members page it asks for.
+func membersOnly(ctx context.Context, groupID string) (loaders.MembersKey, bool) {
+	fields := graphql.CollectFieldsCtx(ctx, []string{"Group"})
+	var first *graphql.CollectedField
+	for i, f := range fields {
+		if !membersOnlyFields[f.Name] {
+			return loaders.MembersKey{}, false
+		}
+		if f.Name == "members" && first == nil {
+			first = &fields[i]
+		}
+	}
+	if first == nil {
+		return loaders.MembersKey{}, false
+	}
+	args := first.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	pageSize, ok1 := intArg(args["pageSize"])
+	pageNumber, ok2 := intArg(args["pageNumber"])
+	order, ok3 := enumArg[model.SortOrder](args["sortOrder"])
+	expand, ok4 := listArg[model.MemberExpand](args["expand"])
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return loaders.MembersKey{}, false
+	}
+	key, err := membersKey(groupID, pageSize, pageNumber, order, expand)
+	return key, err == nil
+}
+
+// membersKey validates the members arguments; the members field and the
+// group resolver build the same key, so the page is fetched once.
+func membersKey(groupID string, pageSize, pageNumber *int, order *model.SortOrder, expand []model.MemberExpand) (loaders.MembersKey, error) {
+	size, number, err := page(pageSize, pageNumber, defaultPageSize, maxPageSize)
+	if err != nil {
+		return loaders.MembersKey{}, err
+	}
+	return loaders.MembersKey{GroupID: groupID, PageSize: size, PageNumber: number, SortOrder: sortOrderToAPI(order),
+		Expand: strings.Join(memberExpands(expand), ",")}, nil
+}
+
+// intArg reads an optional Int argument as gqlparser hands it over.
+func intArg(v any) (*int, bool) {
+	var n int
+	switch x := v.(type) {
+	case nil:
+		return nil, true
+	case int:
+		n = x
+	case int64:
+		n = int(x)
+	case float64:
+		n = int(x)
+		if float64(n) != x {
+			return nil, false
+		}
+	case json.Number:
+		i, err := x.Int64()
+		if err != nil {
+			return nil, false
+		}
+		n = int(i)
+	default:
+		return nil, false
+	}
+	return &n, true
+}
+
+// enumArg reads an optional enum argument.
+func enumArg[T ~string](v any) (*T, bool) {
+	switch x := v.(type) {
+	case nil:
+		return nil, true
+	case string:
+		e := T(x)
+		return &e, true
+	}
+	return nil, false
+}
+
+// listArg reads an optional list-of-enum argument.
+func listArg[T ~string](v any) ([]T, bool) {
+	if v == nil {
+		return nil, true
+	}
+	items, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]T, len(items))
+	for i, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			return nil, false
+		}
+		out[i] = T(s)
+	}
+	return out, true
+}
