@@ -1,13 +1,3 @@
-// Package genesysemu is an in-memory emulator of the Genesys Cloud Groups API
-// (the 18 operations of the gateway's contract), of its client-credentials
-// token endpoint and of GET /api/v2/users/me. It is written from
-// ../shared/reference/genesys-groups-api.md independently of the typed client,
-// so that the contract test between the two catches mapping bugs on either
-// side.
-//
-// It is seeded from demodata, so the ids it serves are the ones the Usergroup
-// emulator's ExternalIds name. Every route is registered on an emukit.Kit
-// (reached through Server.Kit) for call accounting and fault injection.
 package genesysemu
 
 import (
