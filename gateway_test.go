@@ -21,7 +21,7 @@ import (
 // testEnv is a gateway in demo mode behind a real HTTP server, with its
 // emulators reachable for fault injection and call accounting.
 type testEnv struct {
-	t   *testing.T
+	t   testing.TB
 	gw  *gateway
 	srv *httptest.Server
 	log *syncBuffer
@@ -49,10 +49,17 @@ func (b *syncBuffer) String() string {
 // (upstream variables are ignored: the test always runs the emulators).
 func setup(t *testing.T, env map[string]string) *testEnv {
 	t.Helper()
+	return setupSized(t, env, demodata.Demo)
+}
+
+// setupSized is setup with a data set of the given size (benchmarks use
+// demodata.Bench).
+func setupSized(t testing.TB, env map[string]string, size demodata.Size) *testEnv {
+	t.Helper()
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	require.NoError(t, err)
 	logs := &syncBuffer{}
-	gw, err := newGateway(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), demodata.Demo)
+	gw, err := newGateway(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), size)
 	require.NoError(t, err)
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(func() {

@@ -29,7 +29,7 @@ const (
 	MaxGroupIDsPerCall = 100
 	// maxConcurrentPerBatch bounds the calls a batch of unbatchable keys
 	// issues at once.
-	maxConcurrentPerBatch = 8
+	maxConcurrentPerBatch = 32
 	// userGroupsPerExternalID is the page size of a search by ExternalId
 	// (the API's maximum), so one call finds every linked user group.
 	userGroupsPerExternalID = 250
@@ -140,6 +140,22 @@ func (l *Loaders) UserGroupsByExternalID(ctx context.Context, ext string) ([]use
 // exists, and by the members field) costs one call.
 func (l *Loaders) Members(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
 	return load(ctx, l.members, k)
+}
+
+// PrefetchGroups starts the lookup of ids at once, in as few calls as the
+// batch capacity allows, without waiting for the answers: the resolvers
+// that ask for these groups later find them in flight or done. It makes the
+// batching of a known set of ids independent of the batch window.
+func (l *Loaders) PrefetchGroups(ctx context.Context, ids []string) {
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if upstream.CheckID("id", id) == nil {
+			valid = append(valid, id)
+		}
+	}
+	if len(valid) > 0 {
+		l.groupByID.LoadMany(ctx, valid)
+	}
 }
 
 // PrimeGroups stores groups fetched some other way (a page, a search), so

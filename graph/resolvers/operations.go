@@ -176,6 +176,7 @@ func (r *Resolver) userGroups(ctx context.Context, name, externalID *string, pag
 	if err != nil {
 		return nil, err
 	}
+	prefetchLinkedGroups(ctx, res.UserGroups)
 	return &model.UserGroupPage{Entities: userGroupList(res.UserGroups), PageNumber: number, PageSize: size,
 		HasNextPage: len(res.UserGroups) >= size}, nil
 }

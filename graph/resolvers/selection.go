@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/graph/model"
@@ -27,7 +28,8 @@ func (r *Resolver) group(ctx context.Context, id string) (*model.Group, error) {
 		return nil, err
 	}
 	ld := loaders.For(ctx)
-	if key, ok := membersOnly(ctx, id); ok {
+	oc := graphql.GetOperationContext(ctx)
+	if key, ok := membersOnly(oc, graphql.GetFieldContext(ctx).Field.Selections, id); ok {
 		_, err := ld.Members(ctx, key)
 		switch {
 		case errors.Is(err, upstream.ErrNotFound):
@@ -41,11 +43,11 @@ func (r *Resolver) group(ctx context.Context, id string) (*model.Group, error) {
 	return groupFromAPI(g), err
 }
 
-// membersOnly reports whether the current field selects nothing of a Group
-// but membersOnlyFields, with at least one members field, and returns the
-// key of the first members page it asks for.
-func membersOnly(ctx context.Context, groupID string) (loaders.MembersKey, bool) {
-	fields := graphql.CollectFieldsCtx(ctx, []string{"Group"})
+// membersOnly reports whether a group field's selection set asks for
+// nothing of a Group but membersOnlyFields, with at least one members field,
+// and returns the key of the first members page it asks for.
+func membersOnly(oc *graphql.OperationContext, set ast.SelectionSet, groupID string) (loaders.MembersKey, bool) {
+	fields := graphql.CollectFields(oc, set, []string{"Group"})
 	var first *graphql.CollectedField
 	for i, f := range fields {
 		if !membersOnlyFields[f.Name] {
@@ -58,7 +60,7 @@ func membersOnly(ctx context.Context, groupID string) (loaders.MembersKey, bool)
 	if first == nil {
 		return loaders.MembersKey{}, false
 	}
-	args := first.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+	args := first.ArgumentMap(oc.Variables)
 	pageSize, ok1 := intArg(args["pageSize"])
 	pageNumber, ok2 := intArg(args["pageNumber"])
 	order, ok3 := enumArg[model.SortOrder](args["sortOrder"])

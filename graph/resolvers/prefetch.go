@@ -1,0 +1,69 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/groupdir/gateway/graph/loaders"
+	"github.com/groupdir/gateway/upstream/usergroups"
+)
+
+// Prefetch is an operation middleware: before a query executes, it starts
+// the lookup of every id named by its root group(id:) fields (aliases
+// included), so that 100 of them cost one upstream call however the
+// executor schedules the fields. Fields that select only id and members
+// are left out: they need no group fetch (see membersOnly).
+func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation != nil && oc.Operation.Operation == ast.Query {
+		var ids []string
+		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"}) {
+			if f.Name != "group" {
+				continue
+			}
+			id, ok := f.ArgumentMap(oc.Variables)["id"].(string)
+			if _, skip := membersOnly(oc, f.Selections, id); ok && !skip {
+				ids = append(ids, id)
+			}
+		}
+		loaders.For(ctx).PrefetchGroups(ctx, ids)
+	}
+	return next(ctx)
+}
+
+// prefetchLinkedGroups starts the lookup of the Genesys groups a page of
+// user groups links to, when the selection asks for entities { group }.
+func prefetchLinkedGroups(ctx context.Context, page []usergroups.UserGroup) {
+	if !selects(ctx, "entities", "group") {
+		return
+	}
+	ids := make([]string, 0, len(page))
+	for _, ug := range page {
+		if ug.ExternalID != nil {
+			ids = append(ids, *ug.ExternalID)
+		}
+	}
+	loaders.For(ctx).PrefetchGroups(ctx, ids)
+}
+
+// selects reports whether the current field's selection contains the
+// nested field path.
+func selects(ctx context.Context, path ...string) bool {
+	oc := graphql.GetOperationContext(ctx)
+	set := graphql.GetFieldContext(ctx).Field.Selections
+	for _, name := range path {
+		var next ast.SelectionSet
+		for _, f := range graphql.CollectFields(oc, set, nil) {
+			if f.Name == name {
+				next = append(next, f.Selections...)
+				set = next
+			}
+		}
+		if next == nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,141 @@
+package upstream
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sharingServer counts calls and, while hold is open, keeps GETs waiting.
+type sharingServer struct {
+	*httptest.Server
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func newSharingServer(t *testing.T) *sharingServer {
+	s := &sharingServer{release: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.calls.Add(1)
+		if r.Method == http.MethodGet {
+			select {
+			case <-s.release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		_, _ = io.WriteString(w, `{"path":"`+r.URL.Path+`"}`)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func get(t *testing.T, rt http.RoundTripper, ctx context.Context, url, auth string) (string, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", auth)
+	resp, err := rt.RoundTrip(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func TestReadSharingMakesConcurrentIdenticalReadsOnce(t *testing.T) {
+	srv := newSharingServer(t)
+	rt := NewReadSharing(http.DefaultTransport, 0)
+	const callers = 20
+	var entered atomic.Int32
+	var wg sync.WaitGroup
+	bodies := make([]string, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			entered.Add(1)
+			body, err := get(t, rt, context.Background(), srv.URL+"/groups?id=1", "Bearer a")
+			assert.NoError(t, err)
+			bodies[i] = body
+		}()
+	}
+	require.Eventually(t, func() bool { return entered.Load() == callers && srv.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // let the last callers reach the shared read
+	close(srv.release)
+	wg.Wait()
+	assert.EqualValues(t, 1, srv.calls.Load())
+	for _, b := range bodies {
+		assert.Equal(t, `{"path":"/groups"}`, b)
+	}
+}
+
+func TestReadSharingNeverAcrossCredentials(t *testing.T) {
+	srv := newSharingServer(t)
+	close(srv.release)
+	rt := NewReadSharing(http.DefaultTransport, time.Minute)
+	for _, auth := range []string{"Bearer a", "Bearer b", "Bearer a"} {
+		_, err := get(t, rt, context.Background(), srv.URL+"/groups", auth)
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 2, srv.calls.Load(), "the second read of credential a comes from the cache; b asks for itself")
+}
+
+func TestReadSharingWriteInvalidatesCache(t *testing.T) {
+	srv := newSharingServer(t)
+	close(srv.release)
+	rt := NewReadSharing(http.DefaultTransport, time.Minute)
+	_, err := get(t, rt, context.Background(), srv.URL+"/groups", "Bearer a")
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/groups", nil)
+	require.NoError(t, err)
+	resp, err := rt.RoundTrip(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	_, err = get(t, rt, context.Background(), srv.URL+"/groups", "Bearer a")
+	require.NoError(t, err)
+	assert.EqualValues(t, 3, srv.calls.Load(), "the read after the write goes upstream")
+}
+
+func TestReadSharingWithoutTTLDoesNotCache(t *testing.T) {
+	srv := newSharingServer(t)
+	close(srv.release)
+	rt := NewReadSharing(http.DefaultTransport, 0)
+	for range 3 {
+		_, err := get(t, rt, context.Background(), srv.URL+"/groups", "Bearer a")
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, 3, srv.calls.Load())
+}
+
+func TestReadSharingFollowerOutlivesCancelledLeader(t *testing.T) {
+	srv := newSharingServer(t)
+	rt := NewReadSharing(http.DefaultTransport, 0)
+	leaderCtx, cancelLeader := context.WithCancel(context.Background())
+	leaderDone := make(chan error, 1)
+	go func() {
+		_, err := get(t, rt, leaderCtx, srv.URL+"/groups", "Bearer a")
+		leaderDone <- err
+	}()
+	require.Eventually(t, func() bool { return srv.calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	followerDone := make(chan string, 1)
+	go func() {
+		body, err := get(t, rt, context.Background(), srv.URL+"/groups", "Bearer a")
+		assert.NoError(t, err)
+		followerDone <- body
+	}()
+	time.Sleep(20 * time.Millisecond) // let the follower join the shared read
+	cancelLeader()
+	require.Error(t, <-leaderDone)
+	close(srv.release)
+	assert.Equal(t, `{"path":"/groups"}`, <-followerDone, "the follower asked for itself")
+}
