@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/groupdir/gateway/upstream/genesys"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	LogLevel                        slog.Level
 	LogJSON                         bool
 	CORSOrigins                     []string
+	// ReadCacheTTL, when positive, keeps successful upstream reads that
+	// long (per credential; cleared by the gateway's own writes).
+	ReadCacheTTL time.Duration
 }
 
 // upstreamVars are the variables whose presence leaves demo mode.
@@ -64,6 +68,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.loadModes(getenv, fail)
 	c.loadLogging(getenv, fail)
+	if v := getenv("UPSTREAM_READ_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Hour {
+			fail("UPSTREAM_READ_CACHE_TTL", "must be a duration between 0s and 1h, e.g. 2s")
+		}
+		c.ReadCacheTTL = d
+	}
 	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {

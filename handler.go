@@ -73,6 +73,7 @@ func (g *gateway) graphQL() http.Handler {
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(g.log))
 	srv.SetRecoverFunc(resolvers.Recover(g.log))
 	srv.AroundResponses(reportCost)
+	srv.AroundOperations(resolvers.Prefetch)
 	return srv
 }
 

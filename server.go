@@ -114,13 +114,13 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, err
 			"genesys", d.GenesysURL, "usergroups", d.UsergroupURL)
 	}
 	cfg = g.cfg
-	genesysHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Wrap: g.metrics.upstreamTransport(upstream.Genesys)})
+	genesysHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Wrap: g.upstreamTransport(upstream.Genesys)})
 	tokens := genesys.NewTokenSource(cfg.GenesysLoginURL, cfg.GenesysClientID, cfg.GenesysSecret, genesysHTTP)
 	var err error
 	if g.genesys, err = genesys.New(cfg.GenesysAPIURL, genesysHTTP, genesys.WithTokenSource(tokens)); err != nil {
 		return nil, fmt.Errorf("GENESYS_API_URL: %w", err)
 	}
-	ugHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Wrap: g.metrics.upstreamTransport(upstream.Usergroups)})
+	ugHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Wrap: g.upstreamTransport(upstream.Usergroups)})
 	if g.usergroups, err = usergroups.New(cfg.UsergroupURL, cfg.UsergroupCompanyID, cfg.UsergroupKey, ugHTTP); err != nil {
 		return nil, fmt.Errorf("USERGROUP_API_URL: %w", err)
 	}
@@ -135,6 +135,16 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, err
 		},
 	})
 	return g, nil
+}
+
+// upstreamTransport is the stack every call to one upstream goes through,
+// outermost first: read sharing (identical reads in flight made once, and
+// the optional read cache), then metrics and per-request call counting,
+// then the pooled transport.
+func (g *gateway) upstreamTransport(name string) func(http.RoundTripper) http.RoundTripper {
+	return func(rt http.RoundTripper) http.RoundTripper {
+		return upstream.NewReadSharing(g.metrics.upstreamTransport(name)(rt), g.cfg.ReadCacheTTL)
+	}
 }
 
 func (g *gateway) close() {
