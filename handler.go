@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -45,7 +46,7 @@ type gateway struct {
 // and /metrics.
 func (g *gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/query", g.metrics.instrument(g.perRequest(g.graphQL())))
+	mux.Handle("/query", g.metrics.instrument(gzhttp.GzipHandler(g.perRequest(g.graphQL()))))
 	if g.cfg.IDE {
 		mux.Handle("GET /{$}", playground.Handler("Directory gateway", "/query"))
 	}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -158,4 +162,23 @@ func BenchmarkWorkloads(b *testing.B) {
 			b.ReportMetric(float64(calls)/float64(b.N), "upstream-calls/op")
 		})
 	}
+}
+
+func TestResponsesAreCompressedWhenAccepted(t *testing.T) {
+	e := setup(t, nil)
+	body := `{"query":"{ groups(pageSize: 40) { entities { id name description memberCount } } }"}`
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/query", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "gzip", resp.Header.Get("Content-Encoding"))
+	zr, err := gzip.NewReader(resp.Body)
+	require.NoError(t, err)
+	plain, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	assert.Contains(t, string(plain), demodata.GroupName(0))
 }

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -49,6 +50,20 @@ type Loaders struct {
 	userGroupByID   *dataloader.Loader[string, *usergroups.UserGroup]
 	userGroupsByExt *dataloader.Loader[string, []usergroups.UserGroup]
 	members         *dataloader.Loader[MembersKey, *genesys.UserEntityListing]
+
+	// fetchGroups is the batch function of groupByID, also used by
+	// PrefetchGroups.
+	fetchGroups dataloader.BatchFunc[string, *genesys.Group]
+	mu          sync.Mutex
+	// prefetched holds the lookups PrefetchGroups started, by id.
+	prefetched map[string]*prefetch
+}
+
+// prefetch is one lookup PrefetchGroups started; done closes when results
+// holds its answers.
+type prefetch struct {
+	done    chan struct{}
+	results map[string]*dataloader.Result[*genesys.Group]
 }
 
 // MembersKey names one page of a group's members.
@@ -66,8 +81,8 @@ func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
 	if o.Wait == 0 {
 		o.Wait = time.Millisecond
 	}
-	l := &Loaders{}
-	l.groupByID = dataloader.NewBatchedLoader(groupsByID(g),
+	l := &Loaders{fetchGroups: groupsByID(g), prefetched: map[string]*prefetch{}}
+	l.groupByID = dataloader.NewBatchedLoader(l.fetchGroups,
 		dataloader.WithBatchCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
 		dataloader.WithWait[string, *genesys.Group](o.Wait))
 	l.groupByJabberID = dataloader.NewBatchedLoader(each(func(ctx context.Context, jid string) (*genesys.Group, error) {
@@ -117,7 +132,22 @@ func For(ctx context.Context) *Loaders {
 
 // Group returns the group with id, or nil when no group has it.
 func (l *Loaders) Group(ctx context.Context, id string) (*genesys.Group, error) {
-	return load(ctx, l.groupByID, id)
+	l.mu.Lock()
+	p := l.prefetched[id]
+	l.mu.Unlock()
+	if p == nil {
+		return load(ctx, l.groupByID, id)
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	r := p.results[id]
+	if r.Error != nil {
+		l.forgetPrefetch(id, p) // not cached: a later lookup asks again
+	}
+	return r.Data, r.Error
 }
 
 // GroupByJabberID returns the group whose chat has jabberID, or nil.
@@ -142,19 +172,42 @@ func (l *Loaders) Members(ctx context.Context, k MembersKey) (*genesys.UserEntit
 	return load(ctx, l.members, k)
 }
 
-// PrefetchGroups starts the lookup of ids at once, in as few calls as the
-// batch capacity allows, without waiting for the answers: the resolvers
-// that ask for these groups later find them in flight or done. It makes the
-// batching of a known set of ids independent of the batch window.
+// PrefetchGroups starts the lookup of ids now, in one call per
+// MaxGroupIDsPerCall ids, without waiting for the answers: Group then waits
+// for them instead of asking again. Unlike loads that wait for a batch
+// window, the number of calls does not depend on how the executor
+// schedules the resolvers.
 func (l *Loaders) PrefetchGroups(ctx context.Context, ids []string) {
-	valid := make([]string, 0, len(ids))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var todo []string
 	for _, id := range ids {
-		if upstream.CheckID("id", id) == nil {
-			valid = append(valid, id)
+		if _, ok := l.prefetched[id]; !ok && upstream.CheckID("id", id) == nil {
+			l.prefetched[id] = nil // reserved; set below
+			todo = append(todo, id)
 		}
 	}
-	if len(valid) > 0 {
-		l.groupByID.LoadMany(ctx, valid)
+	for len(todo) > 0 {
+		chunk := todo[:min(len(todo), MaxGroupIDsPerCall)]
+		todo = todo[len(chunk):]
+		p := &prefetch{done: make(chan struct{}), results: make(map[string]*dataloader.Result[*genesys.Group], len(chunk))}
+		for _, id := range chunk {
+			l.prefetched[id] = p
+		}
+		go func() {
+			defer close(p.done)
+			for i, r := range l.fetchGroups(ctx, chunk) {
+				p.results[chunk[i]] = r
+			}
+		}()
+	}
+}
+
+func (l *Loaders) forgetPrefetch(id string, p *prefetch) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.prefetched[id] == p {
+		delete(l.prefetched, id)
 	}
 }
 
@@ -170,6 +223,9 @@ func (l *Loaders) PrimeGroups(ctx context.Context, groups []genesys.Group) {
 func (l *Loaders) ForgetGroup(ctx context.Context, id string) {
 	l.groupByID.Clear(ctx, id)
 	l.members.ClearAll()
+	l.mu.Lock()
+	delete(l.prefetched, id)
+	l.mu.Unlock()
 }
 
 // ForgetUserGroup drops what the request knows about user group id and the
