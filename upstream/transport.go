@@ -35,6 +35,16 @@ type ClientOptions struct {
 	// call accounting). It receives the base transport and returns the one
 	// to use.
 	Wrap func(http.RoundTripper) http.RoundTripper
+	// Resilience, when set, goes around the (wrapped) transport: retries,
+	// circuit breaker, rate limiter and concurrency bound, so Wrap sees
+	// every attempt. Timeout then bounds each attempt rather than the whole
+	// call.
+	Resilience *Resilience
+	// Outer, when set, wraps the whole stack, Resilience included. A layer
+	// that can answer without a call (read sharing, a cache) belongs here,
+	// so that what it saves costs no rate-limit token, concurrency slot or
+	// retry.
+	Outer func(http.RoundTripper) http.RoundTripper
 }
 
 // NewHTTPClient returns the HTTP client every upstream client uses: pooled
@@ -68,9 +78,17 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 	if o.Wrap != nil {
 		rt = o.Wrap(rt)
 	}
+	timeout := o.Timeout
+	if o.Resilience != nil {
+		// http.Client.Timeout would bound every attempt and wait together.
+		rt, timeout = o.Resilience.transport(rt, o.Timeout), 0
+	}
+	if o.Outer != nil {
+		rt = o.Outer(rt)
+	}
 	return &http.Client{
 		Transport: rt,
-		Timeout:   o.Timeout,
+		Timeout:   timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
@@ -81,6 +99,8 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 // *TransportError that names upstream, method and path only. It records
 // whether the request was written before the failure, so a write whose
 // outcome is unknown is reported as such (OutcomeUnknown) and not retried.
+// An *Error or *TransportError that the transport itself returned (a
+// Resilience refusing the call) is returned as it is.
 func Send(hc *http.Client, upstreamName string, req *http.Request) (*http.Response, error) {
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
@@ -88,6 +108,14 @@ func Send(hc *http.Client, upstreamName string, req *http.Request) (*http.Respon
 	resp, err := hc.Do(req)
 	if err == nil {
 		return resp, nil
+	}
+	var ue *Error
+	if errors.As(err, &ue) {
+		return nil, ue
+	}
+	var refused *TransportError
+	if errors.As(err, &refused) {
+		return nil, refused
 	}
 	te := &TransportError{Upstream: upstreamName, Method: req.Method, Path: req.URL.Path, Kind: describe(err)}
 	te.Timeout = isTimeout(err)
