@@ -62,6 +62,13 @@ func (d *demo) serve(h http.Handler) (string, error) {
 	return "http://" + ln.Addr().String(), nil
 }
 
+// quiet stops the emulators from keeping the details of every call (tests
+// read them; a long demo session must not accumulate them).
+func (d *demo) quiet() {
+	d.genesys.Kit().KeepDetails(false)
+	d.usergroups.Kit().KeepDetails(false)
+}
+
 func (d *demo) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

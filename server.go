@@ -58,6 +58,9 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return err
 	}
 	defer g.close()
+	if g.demo != nil {
+		g.demo.quiet()
+	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("LISTEN_ADDR: %w", err)

@@ -77,6 +77,7 @@ type Kit struct {
 	mu          sync.Mutex
 	faults      map[string][]*Fault
 	calls       []Call
+	noDetails   bool
 	perRoute    map[string]int
 	inFlight    int
 	maxInFlight int
@@ -117,6 +118,18 @@ func (k *Kit) Reset() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.calls, k.perRoute, k.maxInFlight = nil, map[string]int{}, k.inFlight
+}
+
+// KeepDetails says whether each call's details (headers, query, body) are
+// kept for Calls; counts are always kept. A long-running emulator (demo
+// mode) turns it off, so it holds no bearer token and grows no memory.
+func (k *Kit) KeepDetails(keep bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.noDetails = !keep
+	if !keep {
+		k.calls = nil
+	}
 }
 
 // Calls returns a copy of the recorded calls, oldest first.
@@ -258,7 +271,7 @@ func (k *Kit) record(route string, r *http.Request) []byte {
 		Header: r.Header.Clone(), IDs: countIDs(r.URL.Query()), Body: buf.Bytes()}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if len(k.calls) < maxRecorded {
+	if !k.noDetails && len(k.calls) < maxRecorded {
 		k.calls = append(k.calls, c)
 	}
 	k.perRoute[route]++

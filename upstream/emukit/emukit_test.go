@@ -109,3 +109,13 @@ func TestMaxInFlight(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 5, k.MaxInFlight())
 }
+
+func TestKeepDetailsOff(t *testing.T) {
+	k, srv, _ := setup(t)
+	k.KeepDetails(false)
+	resp, err := http.Get(srv.URL + "/things")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Empty(t, k.Calls())
+	assert.Equal(t, 1, k.Count("GET /things"), "counts are kept")
+}
