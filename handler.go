@@ -12,7 +12,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,6 +20,7 @@ import (
 	"github.com/groupdir/gateway/graph"
 	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/graph/resolvers"
+	"github.com/groupdir/gateway/ide"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
@@ -48,7 +48,7 @@ func (g *gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/query", g.metrics.instrument(gzhttp.GzipHandler(g.perRequest(g.graphQL()))))
 	if g.cfg.IDE {
-		mux.Handle("GET /{$}", playground.Handler("Directory gateway", "/query"))
+		mux.Handle("GET /{$}", ide.Handler(ide.Options{Title: "Directory gateway", Endpoint: "/query"}))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
