@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 )
 
@@ -41,6 +42,11 @@ type Config struct {
 	// ReadCacheTTL, when positive, keeps successful upstream reads that
 	// long (per credential; cleared by the gateway's own writes).
 	ReadCacheTTL time.Duration
+	// OperationTimeout bounds one GraphQL request's upstream work;
+	// AttemptTimeout bounds one upstream call (README "Upstream resilience").
+	OperationTimeout, AttemptTimeout time.Duration
+	// GenesysResilience and UsergroupResilience protect each upstream.
+	GenesysResilience, UsergroupResilience upstream.ResilienceOptions
 }
 
 // upstreamVars are the variables whose presence leaves demo mode.
@@ -68,6 +74,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.loadModes(getenv, fail)
 	c.loadLogging(getenv, fail)
+	c.loadResilience(getenv, fail)
 	if v := getenv("UPSTREAM_READ_CACHE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > time.Hour {
@@ -152,6 +159,29 @@ func (c *Config) loadLogging(getenv func(string) string, fail func(string, strin
 	}
 }
 
+// maxOperationTimeout keeps the operation deadline inside the server's
+// write timeout, so the answer can still be written.
+const maxOperationTimeout = writeTimeout - 5*time.Second
+
+// loadResilience reads the upstream resilience settings. In demo mode the
+// rate limiters are off unless set: the emulators have no budget to protect.
+func (c *Config) loadResilience(getenv func(string) string, fail func(string, string, ...any)) {
+	c.OperationTimeout = durationVar(getenv, fail, "UPSTREAM_OPERATION_TIMEOUT", 30*time.Second, maxOperationTimeout)
+	c.AttemptTimeout = durationVar(getenv, fail, "UPSTREAM_ATTEMPT_TIMEOUT", 10*time.Second, time.Minute)
+	r := upstream.DefaultResilienceOptions(upstream.Genesys)
+	r.MaxRetries = intVar(getenv, fail, "UPSTREAM_MAX_RETRIES", r.MaxRetries, 0, 5)
+	r.MaxConcurrency = intVar(getenv, fail, "UPSTREAM_MAX_CONCURRENCY", r.MaxConcurrency, 1, 1024)
+	r.BreakerFailures = intVar(getenv, fail, "UPSTREAM_BREAKER_FAILURES", r.BreakerFailures, 0, 1000)
+	r.BreakerOpenTimeout = durationVar(getenv, fail, "UPSTREAM_BREAKER_OPEN_TIMEOUT", r.BreakerOpenTimeout, 10*time.Minute)
+	genesysRate, usergroupRate := upstream.DefaultGenesysRatePerMinute, upstream.DefaultUsergroupsRatePerMinute
+	if c.Demo {
+		genesysRate, usergroupRate = 0, 0
+	}
+	c.GenesysResilience, c.UsergroupResilience = r, r
+	c.GenesysResilience.RatePerMinute = intVar(getenv, fail, "GENESYS_RATE_LIMIT_PER_MINUTE", genesysRate, 0, 1e9)
+	c.UsergroupResilience.RatePerMinute = intVar(getenv, fail, "USERGROUP_RATE_LIMIT_PER_MINUTE", usergroupRate, 0, 1e9)
+}
+
 func or(v, def string) string {
 	if v == "" {
 		return def
@@ -186,4 +216,30 @@ func boolVar(getenv func(string) string, fail func(string, string, ...any), name
 		fail(name, "must be true or false")
 	}
 	return b
+}
+
+func intVar(getenv func(string) string, fail func(string, string, ...any), name string, def, lo, hi int) int {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		fail(name, "must be an integer from %d to %d", lo, hi)
+		return def
+	}
+	return n
+}
+
+func durationVar(getenv func(string) string, fail func(string, string, ...any), name string, def, hi time.Duration) time.Duration {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > hi {
+		fail(name, "must be a duration above 0s and at most %s, e.g. 5s", hi)
+		return def
+	}
+	return d
 }

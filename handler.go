@@ -38,6 +38,8 @@ type gateway struct {
 	usergroups *usergroups.Client
 	metrics    *metrics
 	ready      *readiness
+	// resilience protects each upstream, by name (breaker state, in-flight calls).
+	resilience map[string]*upstream.Resilience
 	// demo is set in demo mode: the in-process emulators.
 	demo *demo
 }
@@ -78,10 +80,13 @@ func (g *gateway) graphQL() http.Handler {
 	return srv
 }
 
-// perRequest gives each request its own loaders and upstream call counter.
+// perRequest gives each request its operation deadline and its own loaders
+// and upstream call counter.
 func (g *gateway) perRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := upstream.WithCalls(r.Context(), &upstream.Calls{})
+		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.OperationTimeout)
+		defer cancel()
+		ctx = upstream.WithCalls(ctx, &upstream.Calls{})
 		ctx = loaders.With(ctx, loaders.New(g.genesys, g.usergroups, loaders.Options{}))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

@@ -105,7 +105,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // newGateway wires the gateway from cfg. In demo mode it first starts the
 // emulators, seeded with size, and says so in the first log line.
 func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, error) {
-	g := &gateway{cfg: cfg, log: log, metrics: newMetrics()}
+	g := &gateway{cfg: cfg, log: log, metrics: newMetrics(), resilience: map[string]*upstream.Resilience{}}
 	mode := "upstream"
 	if cfg.Demo {
 		d, err := startDemo(&g.cfg, size)
@@ -117,13 +117,13 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, err
 			"genesys", d.GenesysURL, "usergroups", d.UsergroupURL)
 	}
 	cfg = g.cfg
-	genesysHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Wrap: g.upstreamTransport(upstream.Genesys)})
+	genesysHTTP := upstream.NewHTTPClient(g.clientOptions(upstream.Genesys, cfg.GenesysResilience))
 	tokens := genesys.NewTokenSource(cfg.GenesysLoginURL, cfg.GenesysClientID, cfg.GenesysSecret, genesysHTTP)
 	var err error
 	if g.genesys, err = genesys.New(cfg.GenesysAPIURL, genesysHTTP, genesys.WithTokenSource(tokens)); err != nil {
 		return nil, fmt.Errorf("GENESYS_API_URL: %w", err)
 	}
-	ugHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Wrap: g.upstreamTransport(upstream.Usergroups)})
+	ugHTTP := upstream.NewHTTPClient(g.clientOptions(upstream.Usergroups, cfg.UsergroupResilience))
 	if g.usergroups, err = usergroups.New(cfg.UsergroupURL, cfg.UsergroupCompanyID, cfg.UsergroupKey, ugHTTP); err != nil {
 		return nil, fmt.Errorf("USERGROUP_API_URL: %w", err)
 	}
@@ -140,13 +140,21 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, err
 	return g, nil
 }
 
-// upstreamTransport is the stack every call to one upstream goes through,
+// clientOptions is the stack every call to one upstream goes through,
 // outermost first: read sharing (identical reads in flight made once, and
-// the optional read cache), then metrics and per-request call counting,
-// then the pooled transport.
-func (g *gateway) upstreamTransport(name string) func(http.RoundTripper) http.RoundTripper {
-	return func(rt http.RoundTripper) http.RoundTripper {
-		return upstream.NewReadSharing(g.metrics.upstreamTransport(name)(rt), g.cfg.ReadCacheTTL)
+// the optional read cache), then resilience (retries, breaker, rate limit,
+// concurrency bound: what sharing saves costs none of them), then metrics
+// and per-request call counting of every attempt, then the pooled transport.
+func (g *gateway) clientOptions(name string, o upstream.ResilienceOptions) upstream.ClientOptions {
+	r := upstream.NewResilience(name, o)
+	g.resilience[name] = r
+	return upstream.ClientOptions{
+		Timeout:    g.cfg.AttemptTimeout,
+		Wrap:       g.metrics.upstreamTransport(name),
+		Resilience: r,
+		Outer: func(rt http.RoundTripper) http.RoundTripper {
+			return upstream.NewReadSharing(rt, g.cfg.ReadCacheTTL)
+		},
 	}
 }
 
