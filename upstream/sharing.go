@@ -94,7 +94,7 @@ func (s *ReadSharing) fetch(req *http.Request, gen uint64, key string) (*sharedA
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSuccessBody+1))
+	body, err := readAll(resp.Body, resp.ContentLength, MaxSuccessBody) // only GETs get here
 	if err != nil {
 		return nil, err
 	}

@@ -171,7 +171,11 @@ func isTimeout(err error) bool {
 // longer than limit is an error (*TransportError with Kind "body too large").
 func ReadBody(upstreamName string, resp *http.Response, limit int64) ([]byte, error) {
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	length := resp.ContentLength
+	if resp.Request.Method == http.MethodHead {
+		length = 0 // a HEAD answer announces the length of a body it does not send
+	}
+	b, err := readAll(resp.Body, length, limit)
 	te := &TransportError{Upstream: upstreamName, Method: resp.Request.Method, Path: resp.Request.URL.Path, Status: resp.StatusCode}
 	switch {
 	case err != nil:
@@ -182,6 +186,22 @@ func ReadBody(upstreamName string, resp *http.Response, limit int64) ([]byte, er
 		return nil, te
 	}
 	return b, nil
+}
+
+// readAll reads at most limit+1 bytes of r. When the length is announced it
+// reads into one buffer of that size instead of growing one step by step
+// (upstream pages are large: this was the gateway's largest allocation).
+func readAll(r io.Reader, length, limit int64) ([]byte, error) {
+	if length < 0 || length > limit {
+		return io.ReadAll(io.LimitReader(r, limit+1))
+	}
+	b := make([]byte, length, length+1)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	// A body longer than announced is read on, within the limit.
+	rest, err := io.ReadAll(io.LimitReader(r, limit+1-length))
+	return append(b, rest...), err
 }
 
 // RetryAfter parses a Retry-After header in seconds or as an HTTP date.
