@@ -25,8 +25,9 @@ type breaker struct {
 }
 
 // newBreaker returns a breaker that opens after failures consecutive
-// failures and probes after openTimeout; failures <= 0 disables it.
-func newBreaker(name string, failures int, openTimeout time.Duration) *breaker {
+// failures and probes after openTimeout, telling changed of each change of
+// state; failures <= 0 disables it.
+func newBreaker(name string, failures int, openTimeout time.Duration, changed func(from, to string)) *breaker {
 	if failures <= 0 {
 		return nil
 	}
@@ -36,6 +37,9 @@ func newBreaker(name string, failures int, openTimeout time.Duration) *breaker {
 		Timeout:     openTimeout,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= uint32(failures) },
 		IsExcluded:  func(err error) bool { return errors.Is(err, errExcluded) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			changed(from.String(), to.String())
+		},
 	})}
 }
 

@@ -124,31 +124,34 @@ type waitError struct{ retryAfter time.Duration }
 
 func (e *waitError) Error() string { return "rate limit: the wait does not fit the deadline" }
 
-// wait blocks until the bucket lets one call through. When that wait does
-// not fit ctx's deadline it returns a *waitError at once, without waiting.
-func (b *bucket) wait(ctx context.Context) error {
+// wait blocks until the bucket lets one call through and returns how long
+// it held the call back. When that wait does not fit ctx's deadline it
+// returns a *waitError at once, without waiting (any pause already waited
+// is still returned).
+func (b *bucket) wait(ctx context.Context) (time.Duration, error) {
 	if b == nil {
-		return nil
+		return 0, nil
 	}
-	if pause := b.pause(time.Now()); pause > 0 {
+	pause := b.pause(time.Now())
+	if pause > 0 {
 		if !fits(ctx, pause) {
-			return &waitError{retryAfter: pause}
+			return 0, &waitError{retryAfter: pause}
 		}
 		if err := sleep(ctx, pause); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	r := b.lim.Reserve()
 	d := r.Delay()
 	if !fits(ctx, d) {
 		r.Cancel()
-		return &waitError{retryAfter: d}
+		return pause, &waitError{retryAfter: d}
 	}
 	if err := sleep(ctx, d); err != nil {
 		r.Cancel()
-		return err
+		return pause, err
 	}
-	return nil
+	return pause + d, nil
 }
 
 // pause is what is left of a pause the upstream asked for.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -60,7 +61,37 @@ type ResilienceOptions struct {
 	RatePerMinute int
 	// MaxConcurrency bounds the calls in flight at once.
 	MaxConcurrency int
+	// Observer, when set, is told of retries, rate-limiter waits and
+	// refusals, and breaker state changes (metrics).
+	Observer ResilienceObserver
 }
+
+// ResilienceObserver is told what a Resilience does, for metrics. Its
+// methods are called on the goroutine making the call (BreakerChanged under
+// the breaker's lock): they must be quick, must not call back into the
+// Resilience, and must be safe for concurrent use.
+type ResilienceObserver interface {
+	// Retried is called before a read is sent again; reason is the status
+	// code of the answer that caused it (e.g. "503") or "transport".
+	Retried(upstreamName, reason string)
+	// RateLimitWaited is called when the rate limiter held a call back for
+	// d (> 0) before letting it through.
+	RateLimitWaited(upstreamName string, d time.Duration)
+	// RateLimitRejected is called when the rate limiter refuses a call
+	// whose wait does not fit its deadline (no call is made).
+	RateLimitRejected(upstreamName string)
+	// BreakerChanged is called when the circuit breaker goes from one state
+	// to another ("closed", "half-open", "open").
+	BreakerChanged(upstreamName, from, to string)
+}
+
+// nopObserver is the ResilienceObserver of a Resilience given none.
+type nopObserver struct{}
+
+func (nopObserver) Retried(string, string)                {}
+func (nopObserver) RateLimitWaited(string, time.Duration) {}
+func (nopObserver) RateLimitRejected(string)              {}
+func (nopObserver) BreakerChanged(string, string, string) {}
 
 // DefaultResilienceOptions returns the defaults for the named upstream
 // (Genesys or Usergroups; they differ only in RatePerMinute).
@@ -98,17 +129,25 @@ type Resilience struct {
 	limiter *limiter
 	budget  *retryBudget
 	slots   chan struct{}
+	obs     ResilienceObserver
 }
 
 // NewResilience returns the protection of the upstream called upstreamName
 // (the name its errors carry).
 func NewResilience(upstreamName string, o ResilienceOptions) *Resilience {
+	obs := o.Observer
+	if obs == nil {
+		obs = nopObserver{}
+	}
 	r := &Resilience{
-		name:    upstreamName,
-		opts:    o,
-		breaker: newBreaker(upstreamName, o.BreakerFailures, o.BreakerOpenTimeout),
+		name: upstreamName,
+		opts: o,
+		breaker: newBreaker(upstreamName, o.BreakerFailures, o.BreakerOpenTimeout, func(from, to string) {
+			obs.BreakerChanged(upstreamName, from, to)
+		}),
 		limiter: newLimiter(o.RatePerMinute),
 		budget:  newRetryBudget(),
+		obs:     obs,
 	}
 	if o.MaxConcurrency > 0 {
 		r.slots = make(chan struct{}, o.MaxConcurrency)
@@ -151,11 +190,21 @@ func (t *resilientTransport) RoundTrip(req *http.Request) (*http.Response, error
 		if !ok {
 			return resp, err
 		}
+		t.r.obs.Retried(t.r.name, retryReason(resp))
 		discard(resp)
 		if err := sleep(req.Context(), wait); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// retryReason names what a retry answers: the status code, or "transport"
+// when there was no answer.
+func retryReason(resp *http.Response) string {
+	if resp == nil {
+		return "transport"
+	}
+	return strconv.Itoa(resp.StatusCode)
 }
 
 // repeatable reports whether req may be sent more than once: a GET or HEAD
@@ -211,9 +260,14 @@ func (r *Resilience) admit(req *http.Request) (done func(*http.Response, error),
 		return nil, err
 	}
 	b := r.limiter.bucket(req.Header.Get("Authorization"))
-	if err := b.wait(req.Context()); err != nil {
+	waited, err := b.wait(req.Context())
+	if waited > 0 {
+		r.obs.RateLimitWaited(r.name, waited)
+	}
+	if err != nil {
 		var wait *waitError
 		if errors.As(err, &wait) {
+			r.obs.RateLimitRejected(r.name)
 			return fail(r.localRateLimited(req, wait.retryAfter))
 		}
 		return fail(err)
