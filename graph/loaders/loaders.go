@@ -41,6 +41,10 @@ type Options struct {
 	// Wait is how long a loader collects keys before it calls the upstream.
 	// A full batch goes out at once. Default 1 ms.
 	Wait time.Duration
+	// ObserveBatch, when set, is told the size of every batch a loader
+	// sends, by loader name ("group", "groupByJabberId", "userGroup",
+	// "userGroupsByExternalId", "members"), for metrics.
+	ObserveBatch func(loader string, size int)
 }
 
 // Loaders are the dataloaders of one request.
@@ -81,35 +85,47 @@ func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
 	if o.Wait == 0 {
 		o.Wait = time.Millisecond
 	}
-	l := &Loaders{fetchGroups: groupsByID(g), prefetched: map[string]*prefetch{}}
+	l := &Loaders{fetchGroups: observed(o, "group", groupsByID(g)), prefetched: map[string]*prefetch{}}
 	l.groupByID = dataloader.NewBatchedLoader(l.fetchGroups,
 		dataloader.WithBatchCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
 		dataloader.WithWait[string, *genesys.Group](o.Wait))
-	l.groupByJabberID = dataloader.NewBatchedLoader(each(func(ctx context.Context, jid string) (*genesys.Group, error) {
+	l.groupByJabberID = dataloader.NewBatchedLoader(observed(o, "groupByJabberId", each(func(ctx context.Context, jid string) (*genesys.Group, error) {
 		return groupByJabberID(ctx, g, jid, l)
-	}), dataloader.WithWait[string, *genesys.Group](o.Wait))
-	l.userGroupByID = dataloader.NewBatchedLoader(each(func(ctx context.Context, id string) (*usergroups.UserGroup, error) {
+	})), dataloader.WithWait[string, *genesys.Group](o.Wait))
+	l.userGroupByID = dataloader.NewBatchedLoader(observed(o, "userGroup", each(func(ctx context.Context, id string) (*usergroups.UserGroup, error) {
 		ug, err := u.Get(ctx, id)
 		if errors.Is(err, upstream.ErrNotFound) {
 			return nil, nil
 		}
 		return ug, err
-	}), dataloader.WithWait[string, *usergroups.UserGroup](o.Wait))
-	l.userGroupsByExt = dataloader.NewBatchedLoader(each(func(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
+	})), dataloader.WithWait[string, *usergroups.UserGroup](o.Wait))
+	l.userGroupsByExt = dataloader.NewBatchedLoader(observed(o, "userGroupsByExternalId", each(func(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
 		res, err := u.Search(ctx, usergroups.SearchOptions{ExternalID: ext, PageSize: userGroupsPerExternalID})
 		if err != nil {
 			return nil, err
 		}
 		return res.UserGroups, nil
-	}), dataloader.WithWait[string, []usergroups.UserGroup](o.Wait))
-	l.members = dataloader.NewBatchedLoader(each(func(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
+	})), dataloader.WithWait[string, []usergroups.UserGroup](o.Wait))
+	l.members = dataloader.NewBatchedLoader(observed(o, "members", each(func(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
 		opts := genesys.MembersOptions{PageSize: k.PageSize, PageNumber: k.PageNumber, SortOrder: k.SortOrder}
 		if k.Expand != "" {
 			opts.Expand = strings.Split(k.Expand, ",")
 		}
 		return g.GetGroupMembers(ctx, k.GroupID, opts)
-	}), dataloader.WithWait[MembersKey, *genesys.UserEntityListing](o.Wait))
+	})), dataloader.WithWait[MembersKey, *genesys.UserEntityListing](o.Wait))
 	return l
+}
+
+// observed wraps a batch function so that o.ObserveBatch hears the size of
+// each batch; without an observer it returns f itself.
+func observed[K comparable, V any](o Options, name string, f dataloader.BatchFunc[K, V]) dataloader.BatchFunc[K, V] {
+	if o.ObserveBatch == nil {
+		return f
+	}
+	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+		o.ObserveBatch(name, len(keys))
+		return f(ctx, keys)
+	}
 }
 
 type ctxKey struct{}
