@@ -1,0 +1,161 @@
+package guard
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// List sizes of the complexity calculation.
+const (
+	// DefaultListSize is the item count assumed for a list that no argument
+	// sizes: the largest default page of the upstreams (the Usergroup
+	// search's 50).
+	DefaultListSize = 50
+	// MaxListSize bounds every size argument: the largest page any field
+	// accepts (the Usergroup search's 250). A larger value is refused by the
+	// resolvers before any upstream call, so it never costs more; a request
+	// with 10,000 ids is therefore answered BAD_USER_INPUT, not
+	// QUERY_TOO_COMPLEX.
+	MaxListSize = 250
+)
+
+// sizeArguments are the arguments that size a list: a page size, or a list
+// of keys whose length is the item count. They are also looked up one level
+// down in input objects (searchGroups(input: {pageSize: …})).
+var sizeArguments = map[string]bool{
+	"pageSize": true, "first": true, "ids": true, "jabberIds": true, "memberIds": true, "userIds": true,
+}
+
+// complexityLimit is the gqlgen extension that refuses an operation whose
+// complexity exceeds max. It runs after gqlgen validated the document and
+// coerced the variables, on a document the pre-pass already bounded (so the
+// walk below is linear in at most Limits.MaxSelections selections).
+type complexityLimit struct{ max int }
+
+var (
+	_ graphql.HandlerExtension        = complexityLimit{}
+	_ graphql.OperationContextMutator = complexityLimit{}
+)
+
+// ExtensionName names the extension in gqlgen's stats.
+func (complexityLimit) ExtensionName() string { return "GuardComplexityLimit" }
+
+// Validate accepts every schema.
+func (complexityLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext refuses the operation when it is too complex.
+func (l complexityLimit) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
+	if complexity(op.Operation, op.Variables, l.max) > l.max {
+		return overLimit(limitComplexity, l.max, "the operation's complexity is over "+strconv.Itoa(l.max))
+	}
+	return nil
+}
+
+// complexity is the operation's cost: one per field, and the selections
+// under a list once per item. The item count of a list comes from the
+// nearest enclosing size argument not yet used by another list (so
+// groups(pageSize: 100) { entities { … } } counts entities' selections 100
+// times), else DefaultListSize. Introspection counts one. The result is
+// exact up to ceiling; above it, it is only known to be over.
+func complexity(op *ast.OperationDefinition, vars map[string]any, ceiling int) int {
+	return costs{vars: vars, ceiling: ceiling}.selectionSet(op.SelectionSet, 0)
+}
+
+type costs struct {
+	vars    map[string]any
+	ceiling int
+}
+
+// selectionSet sums the costs of set; size is the unused item count from an
+// enclosing size argument (0: none).
+func (c costs) selectionSet(set ast.SelectionSet, size int) int {
+	total := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			total += c.field(s, size)
+		case *ast.InlineFragment:
+			total += c.selectionSet(s.SelectionSet, size)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				total += c.selectionSet(s.Definition.SelectionSet, size)
+			}
+		}
+		if total > c.ceiling {
+			return total
+		}
+	}
+	return total
+}
+
+func (c costs) field(f *ast.Field, size int) int {
+	if len(f.SelectionSet) == 0 || f.Name == "__schema" || f.Name == "__type" {
+		return 1
+	}
+	if n := c.size(f); n > 0 {
+		size = n
+	}
+	items := 1
+	if f.Definition != nil && f.Definition.Type.Elem != nil {
+		items, size = size, 0
+		if items == 0 {
+			items = DefaultListSize
+		}
+	}
+	children := c.selectionSet(f.SelectionSet, size)
+	if children > (c.ceiling+1)/items {
+		return c.ceiling + 1
+	}
+	return 1 + items*children
+}
+
+// size is the largest item count f's size arguments give, clamped to
+// [1, MaxListSize]; 0 when it has none.
+func (c costs) size(f *ast.Field) int {
+	largest := 0
+	for _, arg := range f.Arguments {
+		var v any = len(arg.Value.Children) // a literal list: its length, without building it
+		if arg.Value.Kind != ast.ListValue {
+			var err error
+			if v, err = arg.Value.Value(c.vars); err != nil {
+				continue
+			}
+		}
+		largest = max(largest, sizeOf(arg.Name, v))
+		if obj, ok := v.(map[string]any); ok {
+			for name, inner := range obj {
+				largest = max(largest, sizeOf(name, inner))
+			}
+		}
+	}
+	return largest
+}
+
+// sizeOf is the item count an argument value gives: a number (a page size,
+// or the length of a literal list), or the length of a list.
+func sizeOf(name string, v any) int {
+	if !sizeArguments[name] || v == nil {
+		return 0
+	}
+	var n int64 = 1
+	switch x := v.(type) {
+	case []any:
+		n = int64(len(x))
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case float64:
+		n = int64(min(x, MaxListSize))
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			n = i
+		}
+	}
+	return int(min(max(n, 1), MaxListSize))
+}

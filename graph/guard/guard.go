@@ -1,0 +1,211 @@
+// Package guard protects the GraphQL endpoint from hostile requests before
+// gqlgen spends anything on them.
+//
+// Protect puts an HTTP middleware in front of a gqlgen server. The
+// middleware enforces the HTTP rules of GraphQL over HTTP (JSON bodies on
+// POST only, so no CSRF-able form or text/plain request runs; queries only
+// on GET; no JSON-array batches; nothing after the JSON object; a body cap
+// answered 413 before the body is read; CORS for the configured origins) and
+// a cheap pre-validation pass over the document (a parser token limit,
+// fragment cycles and unused fragments, then one walk capping depth,
+// aliases, root fields, directives, fields and repeated fields per selection
+// set, and expanded selections). Only then does gqlgen parse and validate
+// the document, through the guard's own transport, which also owns the HTTP
+// status of every answer. After validation a complexity limit weighs list
+// fields by their page size or id count.
+//
+// Every refusal is a GraphQL response with errors[].extensions.code and no
+// data: BAD_REQUEST (405, 415 or 400), PAYLOAD_TOO_LARGE (413), and
+// GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED or QUERY_TOO_COMPLEX with
+// HTTP 400 when the client accepts application/graphql-response+json and 200
+// when it asks only for application/json. Refusals never echo the request
+// body.
+package guard
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Limits are the bounds a request must stay within. DefaultLimits returns
+// the documented defaults; README.md explains each one.
+type Limits struct {
+	// MaxBodyBytes caps a POST body. A larger one is answered 413 without
+	// being read past the cap.
+	MaxBodyBytes int64
+	// MaxTokens caps the lexical tokens of the document; the parser stops
+	// there.
+	MaxTokens int
+	// MaxDepth caps field nesting (a root field is at depth 1). Introspection
+	// (__schema, __type) is bounded by gqlparser's introspection depth rule
+	// instead, so that an IDE's introspection query fits.
+	MaxDepth int
+	// MaxAliases caps the aliased fields of one operation, counted after
+	// fragment expansion.
+	MaxAliases int
+	// MaxMutationAliases caps the aliased root fields of one mutation: each
+	// one is another write.
+	MaxMutationAliases int
+	// MaxRootFields caps the distinct root field names of one operation.
+	// Aliases of one field count once (batched lookups such as a hundred
+	// group(id:) fields are bounded by MaxAliases and MaxComplexity).
+	MaxRootFields int
+	// MaxDirectives caps the directive uses of the document, counted after
+	// fragment expansion.
+	MaxDirectives int
+	// MaxFieldsPerSet caps the fields of one selection set, including those
+	// its fragments bring in.
+	MaxFieldsPerSet int
+	// MaxDuplicateFields caps how many fields of one selection set share a
+	// response name (fragments included): gqlparser's overlapping-fields
+	// check is quadratic in it.
+	MaxDuplicateFields int
+	// MaxSelections caps the selections of the whole document once every
+	// fragment spread is expanded (fan-out bombs).
+	MaxSelections int
+	// MaxComplexity caps the complexity of the operation that runs: one per
+	// field, the selections under a list counted once per item.
+	MaxComplexity int
+}
+
+// Default limits (see README.md, "Query and HTTP limits").
+const (
+	DefaultMaxBodyBytes       = 256 << 10
+	DefaultMaxTokens          = 5000
+	DefaultMaxDepth           = 10
+	DefaultMaxAliases         = 100
+	DefaultMaxMutationAliases = 3
+	DefaultMaxRootFields      = 10
+	DefaultMaxDirectives      = 50
+	DefaultMaxFieldsPerSet    = 200
+	DefaultMaxDuplicateFields = 20
+	DefaultMaxSelections      = 2000
+	DefaultMaxComplexity      = 10000
+)
+
+// DefaultLimits returns the default limits.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxBodyBytes:       DefaultMaxBodyBytes,
+		MaxTokens:          DefaultMaxTokens,
+		MaxDepth:           DefaultMaxDepth,
+		MaxAliases:         DefaultMaxAliases,
+		MaxMutationAliases: DefaultMaxMutationAliases,
+		MaxRootFields:      DefaultMaxRootFields,
+		MaxDirectives:      DefaultMaxDirectives,
+		MaxFieldsPerSet:    DefaultMaxFieldsPerSet,
+		MaxDuplicateFields: DefaultMaxDuplicateFields,
+		MaxSelections:      DefaultMaxSelections,
+		MaxComplexity:      DefaultMaxComplexity,
+	}
+}
+
+// Options configures Protect.
+type Options struct {
+	// Limits bound every request.
+	Limits Limits
+	// Introspection allows __schema and __type; without it they are refused
+	// before execution.
+	Introspection bool
+	// Suggestions allows "Did you mean …?" hints in validation errors.
+	Suggestions bool
+	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
+	// call the endpoint; exact matches only.
+	CORSOrigins []string
+	// Log receives one debug line per refused request (its code and status,
+	// never its content). Nil discards.
+	Log *slog.Logger
+}
+
+// Protect configures srv to be served through the guard and returns the
+// handler to mount in its place. srv must have no HTTP transport of its own:
+// Protect adds the guard's transport, which serves only requests that passed
+// the middleware. It also sets srv's parser token limit, its validation
+// rules (without suggestions unless opts.Suggestions), the introspection
+// extension when opts.Introspection, and the complexity limit. schema is
+// srv's schema.
+func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler {
+	srv.AddTransport(transport{})
+	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
+	srv.SetDisableSuggestion(!opts.Suggestions)
+	if !opts.Suggestions {
+		srv.SetValidationRulesFn(rulesWithoutSuggestions)
+	}
+	if opts.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(complexityLimit{max: opts.Limits.MaxComplexity})
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &guard{
+		next:    srv,
+		limits:  opts.Limits,
+		check:   newChecker(schema, opts.Limits, opts.Introspection),
+		origins: newOrigins(opts.CORSOrigins),
+		log:     log,
+	}
+}
+
+// guard is the middleware in front of the gqlgen server.
+type guard struct {
+	next    http.Handler
+	limits  Limits
+	check   *checker
+	origins origins
+	log     *slog.Logger
+}
+
+// ServeHTTP answers CORS preflights, reads and checks the request, and hands
+// a request that passed to gqlgen with its decoded parameters.
+func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := graphql.Now()
+	allowedOrigin := g.origins.allow(w, r)
+	if r.Method == http.MethodOptions {
+		preflight(w, r, allowedOrigin)
+		return
+	}
+	media := negotiate(r.Header.Get("Accept"))
+	params, ref := g.read(w, r)
+	if ref == nil {
+		ref = g.checkDocument(r, params)
+	}
+	if ref != nil {
+		g.refuse(w, r, media, ref)
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), &request{params: params, media: media})))
+}
+
+// read decodes the request's GraphQL parameters from a GET query string or a
+// POST JSON body.
+func (g *guard) read(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, *refusal) {
+	switch r.Method {
+	case http.MethodGet:
+		return readGET(r)
+	case http.MethodPost:
+		return readPOST(w, r, g.limits.MaxBodyBytes)
+	}
+	return nil, methodNotAllowed(allowedMethods, msgMethod)
+}
+
+// checkDocument runs the pre-validation pass; a GET may only name a query.
+func (g *guard) checkDocument(r *http.Request, params *graphql.RawParams) *refusal {
+	doc, ref := g.check.check(r.Context(), params.Query)
+	if ref != nil {
+		return ref
+	}
+	if op, ok := doc.operation(params.OperationName); r.Method == http.MethodGet && ok && op != ast.Query {
+		return methodNotAllowed(http.MethodPost, msgGETQueriesOnly)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package guard
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// request is what the middleware hands to the transport: the decoded
+// parameters and the negotiated response media type.
+type request struct {
+	params *graphql.RawParams
+	media  string
+}
+
+type requestKey struct{}
+
+func withRequest(ctx context.Context, r *request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+func requestFrom(ctx context.Context) (*request, bool) {
+	r, ok := ctx.Value(requestKey{}).(*request)
+	return r, ok
+}
+
+// body is a GraphQL-over-HTTP JSON request. Unknown members are ignored.
+type body struct {
+	Query         *string        `json:"query"`
+	OperationName *string        `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
+}
+
+// readPOST reads a JSON body of at most limit bytes.
+func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*graphql.RawParams, *refusal) {
+	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON ||
+		(params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
+		return nil, badRequest(http.StatusUnsupportedMediaType, msgMediaType)
+	}
+	if r.ContentLength > limit {
+		return nil, tooLarge(limit)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, tooLarge(limit)
+	case err != nil:
+		return nil, badRequest(http.StatusBadRequest, msgUnreadable)
+	}
+	switch firstByte(data) {
+	case '{':
+	case '[':
+		return nil, badRequest(http.StatusBadRequest, msgBatch)
+	default:
+		return nil, badRequest(http.StatusBadRequest, msgNotObject)
+	}
+	var b body
+	if ref := decodeOne(data, &b); ref != nil {
+		return nil, ref
+	}
+	if b.Query == nil || *b.Query == "" {
+		return nil, badRequest(http.StatusBadRequest, msgNoQuery)
+	}
+	p := &graphql.RawParams{Query: *b.Query, Variables: b.Variables, Extensions: b.Extensions}
+	if b.OperationName != nil {
+		p.OperationName = *b.OperationName
+	}
+	return p, nil
+}
+
+// readGET reads the parameters of a GET query string; variables and
+// extensions are JSON objects.
+func readGET(r *http.Request) (*graphql.RawParams, *refusal) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest(http.StatusBadRequest, msgQueryString)
+	}
+	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	if p.Query == "" {
+		return nil, badRequest(http.StatusBadRequest, msgNoQuery)
+	}
+	for name, dst := range map[string]*map[string]any{"variables": &p.Variables, "extensions": &p.Extensions} {
+		if v := q.Get(name); v != "" {
+			if ref := decodeOne([]byte(v), dst); ref != nil {
+				return nil, ref
+			}
+		}
+	}
+	return p, nil
+}
+
+// decodeOne decodes exactly one JSON value into v (numbers as json.Number,
+// as gqlgen expects), with a fixed message on failure.
+func decodeOne(data []byte, v any) *refusal {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return badRequest(http.StatusBadRequest, msgFieldTypes)
+		}
+		return badRequest(http.StatusBadRequest, msgNotJSON)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return badRequest(http.StatusBadRequest, msgTrailing)
+	}
+	return nil
+}
+
+// firstByte returns the first byte that is not JSON white space, or 0.
+func firstByte(data []byte) byte {
+	if rest := bytes.TrimLeft(data, " \t\r\n"); len(rest) > 0 {
+		return rest[0]
+	}
+	return 0
+}
