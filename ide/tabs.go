@@ -1,17 +1,19 @@
 package ide
 
-// DefaultTabs returns the tabs a first visit opens: queries that work on
-// the demo data set, the first of which explains the IDE.
+// DefaultTabs returns the tabs a first visit opens: named queries (the name
+// titles the tab) that work on the demo data set, the first of which
+// explains the IDE.
 func DefaultTabs() []Tab {
 	return []Tab{
 		{Query: `# Welcome to the directory gateway.
 #
-# Run this query with the ▶ button (or Ctrl/Cmd + Enter). The Documentation
-# Explorer on the left describes every type and field. The Headers pane below
-# takes a JSON object that is sent with each request of this tab, e.g.
+# Run: the ▶ button or Ctrl/Cmd+Enter.
+# Docs: the explorer on the left.
+# Headers: the pane below takes a JSON
+# object sent with each request, e.g.
 #   {"Authorization": "Bearer <token>"}
-# and is never stored by the browser.
-{
+# and the browser does not store it.
+query Groups {
   groups(pageSize: 5) {
     entities {
       id
@@ -22,9 +24,10 @@ func DefaultTabs() []Tab {
   }
 }
 `},
-		{Query: `# User groups of the forms platform with their linked Genesys group:
-# two upstream calls for the whole page (see extensions.cost).
-{
+		{Query: `# Forms user groups with their linked
+# Genesys group: two upstream calls for
+# the page (see extensions.cost).
+query UserGroups {
   userGroups(pageSize: 10) {
     entities {
       name

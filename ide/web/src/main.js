@@ -32,6 +32,19 @@ async function fetcher(params, opts) {
   }
 }
 
+// showDocs opens the Documentation Explorer the way a user does, with its
+// sidebar button: GraphiQL 4 mounts its plugin pane collapsed even when the
+// visiblePlugin prop names a plugin. The button appears once GraphiQL has
+// registered its plugins, so the click cannot be undone by that set-up.
+function showDocs(framesLeft) {
+  const button = document.querySelector('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]');
+  if (button) {
+    button.click();
+  } else if (framesLeft > 0) {
+    requestAnimationFrame(() => showDocs(framesLeft - 1));
+  }
+}
+
 createRoot(document.getElementById('graphiql')).render(
   createElement(
     GraphiQL,
@@ -42,8 +55,8 @@ createRoot(document.getElementById('graphiql')).render(
       defaultEditorToolsVisibility: 'headers',
       shouldPersistHeaders: false,
       showPersistHeadersSettings: false,
-      visiblePlugin: 'Documentation Explorer',
     },
     createElement(GraphiQL.Logo, null, config.title),
   ),
 );
+showDocs(600);
