@@ -30,6 +30,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Group() GroupResolver
+	MembershipChangePayload() MembershipChangePayloadResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	UserGroup() UserGroupResolver
@@ -227,6 +228,13 @@ type ComplexityRoot struct {
 		Version            func(childComplexity int) int
 	}
 
+	MemberChangeResult struct {
+		ErrorCode    func(childComplexity int) int
+		ErrorMessage func(childComplexity int) int
+		MemberID     func(childComplexity int) int
+		Outcome      func(childComplexity int) int
+	}
+
 	MemberPage struct {
 		Entities   func(childComplexity int) int
 		PageCount  func(childComplexity int) int
@@ -235,12 +243,24 @@ type ComplexityRoot struct {
 		Total      func(childComplexity int) int
 	}
 
+	MembershipChangePayload struct {
+		Group   func(childComplexity int) int
+		GroupID func(childComplexity int) int
+		Results func(childComplexity int) int
+		Status  func(childComplexity int) int
+		Version func(childComplexity int) int
+	}
+
 	Mutation struct {
+		AddGroupMembers         func(childComplexity int, groupID string, memberIds []string, version *int) int
+		AddUserGroupUsers       func(childComplexity int, id string, userIds []string) int
 		CreateGroup             func(childComplexity int, input model.CreateGroupInput) int
 		CreateUserGroup         func(childComplexity int, input model.CreateUserGroupInput) int
 		DeleteGroup             func(childComplexity int, id string) int
 		DeleteUserGroup         func(childComplexity int, id string) int
 		RemoveDynamicDefinition func(childComplexity int, groupID string) int
+		RemoveGroupMembers      func(childComplexity int, groupID string, memberIds []string) int
+		RemoveUserGroupUsers    func(childComplexity int, id string, userIds []string) int
 		SetDynamicDefinition    func(childComplexity int, groupID string, query model.DynamicGroupQueryInput) int
 		UpdateGroup             func(childComplexity int, id string, input model.UpdateGroupInput) int
 		UpdateUserGroup         func(childComplexity int, id string, input model.UpdateUserGroupInput) int
@@ -300,6 +320,13 @@ type ComplexityRoot struct {
 		UserIDs     func(childComplexity int) int
 	}
 
+	UserGroupMembershipPayload struct {
+		Results     func(childComplexity int) int
+		Status      func(childComplexity int) int
+		UserGroup   func(childComplexity int) int
+		UserGroupID func(childComplexity int) int
+	}
+
 	UserGroupPage struct {
 		Entities    func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
@@ -318,15 +345,23 @@ type GroupResolver interface {
 	DynamicDefinition(ctx context.Context, obj *model.Group) (*model.DynamicDefinition, error)
 	UserGroups(ctx context.Context, obj *model.Group) ([]model.UserGroup, error)
 }
+type MembershipChangePayloadResolver interface {
+	Version(ctx context.Context, obj *model.MembershipChangePayload) (*int, error)
+	Group(ctx context.Context, obj *model.MembershipChangePayload) (*model.Group, error)
+}
 type MutationResolver interface {
 	CreateGroup(ctx context.Context, input model.CreateGroupInput) (*model.Group, error)
 	UpdateGroup(ctx context.Context, id string, input model.UpdateGroupInput) (*model.Group, error)
 	DeleteGroup(ctx context.Context, id string) (*model.DeletePayload, error)
+	AddGroupMembers(ctx context.Context, groupID string, memberIds []string, version *int) (*model.MembershipChangePayload, error)
+	RemoveGroupMembers(ctx context.Context, groupID string, memberIds []string) (*model.MembershipChangePayload, error)
 	SetDynamicDefinition(ctx context.Context, groupID string, query model.DynamicGroupQueryInput) (*model.DynamicDefinition, error)
 	RemoveDynamicDefinition(ctx context.Context, groupID string) (*model.DeletePayload, error)
 	CreateUserGroup(ctx context.Context, input model.CreateUserGroupInput) (*model.UserGroup, error)
 	UpdateUserGroup(ctx context.Context, id string, input model.UpdateUserGroupInput) (*model.UserGroup, error)
 	DeleteUserGroup(ctx context.Context, id string) (*model.DeletePayload, error)
+	AddUserGroupUsers(ctx context.Context, id string, userIds []string) (*model.UserGroupMembershipPayload, error)
+	RemoveUserGroupUsers(ctx context.Context, id string, userIds []string) (*model.UserGroupMembershipPayload, error)
 }
 type QueryResolver interface {
 	Group(ctx context.Context, id string) (*model.Group, error)
@@ -1140,6 +1175,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Member.Version(childComplexity), true
 
+	case "MemberChangeResult.errorCode":
+		if e.ComplexityRoot.MemberChangeResult.ErrorCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberChangeResult.ErrorCode(childComplexity), true
+	case "MemberChangeResult.errorMessage":
+		if e.ComplexityRoot.MemberChangeResult.ErrorMessage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberChangeResult.ErrorMessage(childComplexity), true
+	case "MemberChangeResult.memberId":
+		if e.ComplexityRoot.MemberChangeResult.MemberID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberChangeResult.MemberID(childComplexity), true
+	case "MemberChangeResult.outcome":
+		if e.ComplexityRoot.MemberChangeResult.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MemberChangeResult.Outcome(childComplexity), true
+
 	case "MemberPage.entities":
 		if e.ComplexityRoot.MemberPage.Entities == nil {
 			break
@@ -1171,6 +1231,59 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MemberPage.Total(childComplexity), true
 
+	case "MembershipChangePayload.group":
+		if e.ComplexityRoot.MembershipChangePayload.Group == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipChangePayload.Group(childComplexity), true
+	case "MembershipChangePayload.groupId":
+		if e.ComplexityRoot.MembershipChangePayload.GroupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipChangePayload.GroupID(childComplexity), true
+	case "MembershipChangePayload.results":
+		if e.ComplexityRoot.MembershipChangePayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipChangePayload.Results(childComplexity), true
+	case "MembershipChangePayload.status":
+		if e.ComplexityRoot.MembershipChangePayload.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipChangePayload.Status(childComplexity), true
+	case "MembershipChangePayload.version":
+		if e.ComplexityRoot.MembershipChangePayload.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MembershipChangePayload.Version(childComplexity), true
+
+	case "Mutation.addGroupMembers":
+		if e.ComplexityRoot.Mutation.AddGroupMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addGroupMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddGroupMembers(childComplexity, args["groupId"].(string), args["memberIds"].([]string), args["version"].(*int)), true
+	case "Mutation.addUserGroupUsers":
+		if e.ComplexityRoot.Mutation.AddUserGroupUsers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addUserGroupUsers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddUserGroupUsers(childComplexity, args["id"].(string), args["userIds"].([]string)), true
 	case "Mutation.createGroup":
 		if e.ComplexityRoot.Mutation.CreateGroup == nil {
 			break
@@ -1226,6 +1339,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveDynamicDefinition(childComplexity, args["groupId"].(string)), true
+	case "Mutation.removeGroupMembers":
+		if e.ComplexityRoot.Mutation.RemoveGroupMembers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeGroupMembers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveGroupMembers(childComplexity, args["groupId"].(string), args["memberIds"].([]string)), true
+	case "Mutation.removeUserGroupUsers":
+		if e.ComplexityRoot.Mutation.RemoveUserGroupUsers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeUserGroupUsers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveUserGroupUsers(childComplexity, args["id"].(string), args["userIds"].([]string)), true
 	case "Mutation.setDynamicDefinition":
 		if e.ComplexityRoot.Mutation.SetDynamicDefinition == nil {
 			break
@@ -1525,6 +1660,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UserGroup.UserIDs(childComplexity), true
+
+	case "UserGroupMembershipPayload.results":
+		if e.ComplexityRoot.UserGroupMembershipPayload.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserGroupMembershipPayload.Results(childComplexity), true
+	case "UserGroupMembershipPayload.status":
+		if e.ComplexityRoot.UserGroupMembershipPayload.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserGroupMembershipPayload.Status(childComplexity), true
+	case "UserGroupMembershipPayload.userGroup":
+		if e.ComplexityRoot.UserGroupMembershipPayload.UserGroup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserGroupMembershipPayload.UserGroup(childComplexity), true
+	case "UserGroupMembershipPayload.userGroupId":
+		if e.ComplexityRoot.UserGroupMembershipPayload.UserGroupID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserGroupMembershipPayload.UserGroupID(childComplexity), true
 
 	case "UserGroupPage.entities":
 		if e.ComplexityRoot.UserGroupPage.Entities == nil {
@@ -2043,6 +2203,20 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
 }
 
+func (ec *executionContext) childFields_MemberChangeResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "memberId":
+		return ec.fieldContext_MemberChangeResult_memberId(ctx, field)
+	case "outcome":
+		return ec.fieldContext_MemberChangeResult_outcome(ctx, field)
+	case "errorCode":
+		return ec.fieldContext_MemberChangeResult_errorCode(ctx, field)
+	case "errorMessage":
+		return ec.fieldContext_MemberChangeResult_errorMessage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MemberChangeResult", field.Name)
+}
+
 func (ec *executionContext) childFields_MemberPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "entities":
@@ -2057,6 +2231,22 @@ func (ec *executionContext) childFields_MemberPage(ctx context.Context, field gr
 		return ec.fieldContext_MemberPage_pageCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MemberPage", field.Name)
+}
+
+func (ec *executionContext) childFields_MembershipChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "groupId":
+		return ec.fieldContext_MembershipChangePayload_groupId(ctx, field)
+	case "status":
+		return ec.fieldContext_MembershipChangePayload_status(ctx, field)
+	case "results":
+		return ec.fieldContext_MembershipChangePayload_results(ctx, field)
+	case "version":
+		return ec.fieldContext_MembershipChangePayload_version(ctx, field)
+	case "group":
+		return ec.fieldContext_MembershipChangePayload_group(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MembershipChangePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_OutOfOffice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2135,6 +2325,20 @@ func (ec *executionContext) childFields_UserGroup(ctx context.Context, field gra
 		return ec.fieldContext_UserGroup_group(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserGroup", field.Name)
+}
+
+func (ec *executionContext) childFields_UserGroupMembershipPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userGroupId":
+		return ec.fieldContext_UserGroupMembershipPayload_userGroupId(ctx, field)
+	case "status":
+		return ec.fieldContext_UserGroupMembershipPayload_status(ctx, field)
+	case "results":
+		return ec.fieldContext_UserGroupMembershipPayload_results(ctx, field)
+	case "userGroup":
+		return ec.fieldContext_UserGroupMembershipPayload_userGroup(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserGroupMembershipPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UserGroupPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2305,6 +2509,58 @@ func (ec *executionContext) field_Group_members_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_addGroupMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "memberIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["memberIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addUserGroupUsers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userIds"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createGroup_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2372,6 +2628,50 @@ func (ec *executionContext) field_Mutation_removeDynamicDefinition_args(ctx cont
 		return nil, err
 	}
 	args["groupId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeGroupMembers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "memberIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["memberIds"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeUserGroupUsers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "userIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userIds"] = arg1
 	return args, nil
 }
 
@@ -5922,6 +6222,98 @@ func (ec *executionContext) fieldContext_Member_biography(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _MemberChangeResult_memberId(ctx context.Context, field graphql.CollectedField, obj *model.MemberChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberChangeResult_memberId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MemberID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberChangeResult_memberId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberChangeResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MemberChangeResult_outcome(ctx context.Context, field graphql.CollectedField, obj *model.MemberChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberChangeResult_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MemberChangeOutcome) graphql.Marshaler {
+			return ec.marshalNMemberChangeOutcome2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberChangeOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MemberChangeResult_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberChangeResult", field, false, false, "MemberChangeOutcome")
+}
+
+func (ec *executionContext) _MemberChangeResult_errorCode(ctx context.Context, field graphql.CollectedField, obj *model.MemberChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberChangeResult_errorCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberChangeResult_errorCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberChangeResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _MemberChangeResult_errorMessage(ctx context.Context, field graphql.CollectedField, obj *model.MemberChangeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MemberChangeResult_errorMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErrorMessage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MemberChangeResult_errorMessage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MemberChangeResult", field, false, false, "String")
+}
+
 func (ec *executionContext) _MemberPage_entities(ctx context.Context, field graphql.CollectedField, obj *model.MemberPage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6046,6 +6438,139 @@ func (ec *executionContext) fieldContext_MemberPage_pageCount(_ context.Context,
 	return graphql.NewScalarFieldContext("MemberPage", field, false, false, "Int")
 }
 
+func (ec *executionContext) _MembershipChangePayload_groupId(ctx context.Context, field graphql.CollectedField, obj *model.MembershipChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipChangePayload_groupId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GroupID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipChangePayload_groupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipChangePayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MembershipChangePayload_status(ctx context.Context, field graphql.CollectedField, obj *model.MembershipChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipChangePayload_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MembershipChangeStatus) graphql.Marshaler {
+			return ec.marshalNMembershipChangeStatus2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangeStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipChangePayload_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipChangePayload", field, false, false, "MembershipChangeStatus")
+}
+
+func (ec *executionContext) _MembershipChangePayload_results(ctx context.Context, field graphql.CollectedField, obj *model.MembershipChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipChangePayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MemberChangeResult) graphql.Marshaler {
+			return ec.marshalNMemberChangeResult2ᚕgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberChangeResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipChangePayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MembershipChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberChangeResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MembershipChangePayload_version(ctx context.Context, field graphql.CollectedField, obj *model.MembershipChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipChangePayload_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MembershipChangePayload().Version(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipChangePayload_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MembershipChangePayload", field, true, true, "Int")
+}
+
+func (ec *executionContext) _MembershipChangePayload_group(ctx context.Context, field graphql.CollectedField, obj *model.MembershipChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MembershipChangePayload_group(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MembershipChangePayload().Group(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Group) graphql.Marshaler {
+			return ec.marshalOGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MembershipChangePayload_group(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MembershipChangePayload",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createGroup(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6060,10 +6585,10 @@ func (ec *executionContext) _Mutation_createGroup(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Group) graphql.Marshaler {
-			return ec.marshalNGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroup(ctx, selections, v)
+			return ec.marshalOGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroup(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6104,10 +6629,10 @@ func (ec *executionContext) _Mutation_updateGroup(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Group) graphql.Marshaler {
-			return ec.marshalNGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroup(ctx, selections, v)
+			return ec.marshalOGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroup(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6148,10 +6673,10 @@ func (ec *executionContext) _Mutation_deleteGroup(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+			return ec.marshalODeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6172,6 +6697,94 @@ func (ec *executionContext) fieldContext_Mutation_deleteGroup(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteGroup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addGroupMembers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addGroupMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddGroupMembers(ctx, fc.Args["groupId"].(string), fc.Args["memberIds"].([]string), fc.Args["version"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MembershipChangePayload) graphql.Marshaler {
+			return ec.marshalOMembershipChangePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addGroupMembers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MembershipChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addGroupMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeGroupMembers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeGroupMembers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveGroupMembers(ctx, fc.Args["groupId"].(string), fc.Args["memberIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MembershipChangePayload) graphql.Marshaler {
+			return ec.marshalOMembershipChangePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangePayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeGroupMembers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MembershipChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeGroupMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6236,10 +6849,10 @@ func (ec *executionContext) _Mutation_removeDynamicDefinition(ctx context.Contex
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+			return ec.marshalODeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_removeDynamicDefinition(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6280,10 +6893,10 @@ func (ec *executionContext) _Mutation_createUserGroup(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroup) graphql.Marshaler {
-			return ec.marshalNUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroup(ctx, selections, v)
+			return ec.marshalOUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroup(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_createUserGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6324,10 +6937,10 @@ func (ec *executionContext) _Mutation_updateUserGroup(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroup) graphql.Marshaler {
-			return ec.marshalNUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroup(ctx, selections, v)
+			return ec.marshalOUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroup(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_updateUserGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6368,10 +6981,10 @@ func (ec *executionContext) _Mutation_deleteUserGroup(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+			return ec.marshalODeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Mutation_deleteUserGroup(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6392,6 +7005,94 @@ func (ec *executionContext) fieldContext_Mutation_deleteUserGroup(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_deleteUserGroup_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addUserGroupUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addUserGroupUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddUserGroupUsers(ctx, fc.Args["id"].(string), fc.Args["userIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroupMembershipPayload) graphql.Marshaler {
+			return ec.marshalOUserGroupMembershipPayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroupMembershipPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addUserGroupUsers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserGroupMembershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addUserGroupUsers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeUserGroupUsers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeUserGroupUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveUserGroupUsers(ctx, fc.Args["id"].(string), fc.Args["userIds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroupMembershipPayload) graphql.Marshaler {
+			return ec.marshalOUserGroupMembershipPayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroupMembershipPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeUserGroupUsers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserGroupMembershipPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeUserGroupUsers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7516,6 +8217,116 @@ func (ec *executionContext) fieldContext_UserGroup_group(_ context.Context, fiel
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Group(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserGroupMembershipPayload_userGroupId(ctx context.Context, field graphql.CollectedField, obj *model.UserGroupMembershipPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserGroupMembershipPayload_userGroupId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserGroupID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserGroupMembershipPayload_userGroupId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserGroupMembershipPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _UserGroupMembershipPayload_status(ctx context.Context, field graphql.CollectedField, obj *model.UserGroupMembershipPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserGroupMembershipPayload_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.MembershipChangeStatus) graphql.Marshaler {
+			return ec.marshalNMembershipChangeStatus2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangeStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserGroupMembershipPayload_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserGroupMembershipPayload", field, false, false, "MembershipChangeStatus")
+}
+
+func (ec *executionContext) _UserGroupMembershipPayload_results(ctx context.Context, field graphql.CollectedField, obj *model.UserGroupMembershipPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserGroupMembershipPayload_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Results, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.MemberChangeResult) graphql.Marshaler {
+			return ec.marshalNMemberChangeResult2ᚕgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberChangeResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserGroupMembershipPayload_results(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserGroupMembershipPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MemberChangeResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserGroupMembershipPayload_userGroup(ctx context.Context, field graphql.CollectedField, obj *model.UserGroupMembershipPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserGroupMembershipPayload_userGroup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserGroup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroup) graphql.Marshaler {
+			return ec.marshalOUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroup(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserGroupMembershipPayload_userGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserGroupMembershipPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserGroup(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10762,6 +11573,54 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var memberChangeResultImplementors = []string{"MemberChangeResult"}
+
+func (ec *executionContext) _MemberChangeResult(ctx context.Context, sel ast.SelectionSet, obj *model.MemberChangeResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, memberChangeResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MemberChangeResult")
+		case "memberId":
+			out.Values[i] = ec._MemberChangeResult_memberId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._MemberChangeResult_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errorCode":
+			out.Values[i] = ec._MemberChangeResult_errorCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "errorMessage":
+			out.Values[i] = ec._MemberChangeResult_errorMessage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var memberPageImplementors = []string{"MemberPage"}
 
 func (ec *executionContext) _MemberPage(ctx context.Context, sel ast.SelectionSet, obj *model.MemberPage) graphql.Marshaler {
@@ -10815,6 +11674,61 @@ func (ec *executionContext) _MemberPage(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var membershipChangePayloadImplementors = []string{"MembershipChangePayload"}
+
+func (ec *executionContext) _MembershipChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.MembershipChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, membershipChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MembershipChangePayload")
+		case "groupId":
+			out.Values[i] = ec._MembershipChangePayload_groupId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._MembershipChangePayload_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "results":
+			out.Values[i] = ec._MembershipChangePayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MembershipChangePayload_version(ctx, field, obj)
+				})
+		case "group":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MembershipChangePayload_group(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -10838,21 +11752,35 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "addGroupMembers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addGroupMembers(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "removeGroupMembers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeGroupMembers(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "setDynamicDefinition":
@@ -10866,28 +11794,42 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_removeDynamicDefinition(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "createUserGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createUserGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "updateUserGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateUserGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "deleteUserGroup":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteUserGroup(ctx, field)
 			})
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "addUserGroupUsers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addUserGroupUsers(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "removeUserGroupUsers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeUserGroupUsers(ctx, field)
+			})
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -11286,6 +12228,54 @@ func (ec *executionContext) _UserGroup(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserGroup_group(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userGroupMembershipPayloadImplementors = []string{"UserGroupMembershipPayload"}
+
+func (ec *executionContext) _UserGroupMembershipPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UserGroupMembershipPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userGroupMembershipPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserGroupMembershipPayload")
+		case "userGroupId":
+			out.Values[i] = ec._UserGroupMembershipPayload_userGroupId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._UserGroupMembershipPayload_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "results":
+			out.Values[i] = ec._UserGroupMembershipPayload_results(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userGroup":
+			out.Values[i] = ec._UserGroupMembershipPayload_userGroup(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11757,14 +12747,6 @@ func (ec *executionContext) unmarshalNCreateUserGroupInput2githubᚗcomᚋgroupd
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DeletePayload!")
-		return graphql.Null
-	}
-	return ec._DeletePayload(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNDynamicGroupPreview2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDynamicGroupPreview(ctx context.Context, sel ast.SelectionSet, v *model.DynamicGroupPreview) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DynamicGroupPreview!")
@@ -11864,14 +12846,6 @@ func (ec *executionContext) marshalNGroup2ᚕgithubᚗcomᚋgroupdirᚋgateway�
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroup(ctx context.Context, sel ast.SelectionSet, v *model.Group) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Group!")
-		return graphql.Null
-	}
-	return ec._Group(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNGroupAddress2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroupAddress(ctx context.Context, sel ast.SelectionSet, v model.GroupAddress) graphql.Marshaler {
@@ -12099,6 +13073,36 @@ func (ec *executionContext) marshalNMember2ᚕgithubᚗcomᚋgroupdirᚋgateway�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNMemberChangeOutcome2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberChangeOutcome(ctx context.Context, v any) (model.MemberChangeOutcome, error) {
+	var res model.MemberChangeOutcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMemberChangeOutcome2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberChangeOutcome(ctx context.Context, sel ast.SelectionSet, v model.MemberChangeOutcome) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNMemberChangeResult2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberChangeResult(ctx context.Context, sel ast.SelectionSet, v model.MemberChangeResult) graphql.Marshaler {
+	return ec._MemberChangeResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMemberChangeResult2ᚕgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberChangeResultᚄ(ctx context.Context, sel ast.SelectionSet, v []model.MemberChangeResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMemberChangeResult2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberChangeResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNMemberExpand2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMemberExpand(ctx context.Context, v any) (model.MemberExpand, error) {
 	var res model.MemberExpand
 	err := res.UnmarshalGQL(v)
@@ -12115,6 +13119,16 @@ func (ec *executionContext) marshalNMemberPage2ᚖgithubᚗcomᚋgroupdirᚋgate
 		return graphql.Null
 	}
 	return ec._MemberPage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMembershipChangeStatus2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangeStatus(ctx context.Context, v any) (model.MembershipChangeStatus, error) {
+	var res model.MembershipChangeStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMembershipChangeStatus2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangeStatus(ctx context.Context, sel ast.SelectionSet, v model.MembershipChangeStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNRoutingSkillCondition2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐRoutingSkillCondition(ctx context.Context, sel ast.SelectionSet, v model.RoutingSkillCondition) graphql.Marshaler {
@@ -12327,14 +13341,6 @@ func (ec *executionContext) marshalNUserGroup2ᚕgithubᚗcomᚋgroupdirᚋgatew
 	return ret
 }
 
-func (ec *executionContext) marshalNUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroup(ctx context.Context, sel ast.SelectionSet, v *model.UserGroup) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UserGroup!")
-		return graphql.Null
-	}
-	return ec._UserGroup(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNUserGroupPage2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroupPage(ctx context.Context, sel ast.SelectionSet, v *model.UserGroupPage) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserGroupPage!")
@@ -12545,6 +13551,13 @@ func (ec *executionContext) marshalODateTime2ᚖstring(ctx context.Context, sel 
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalODeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx context.Context, sel ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DeletePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalODivision2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDivision(ctx context.Context, sel ast.SelectionSet, v *model.Division) graphql.Marshaler {
@@ -12801,6 +13814,13 @@ func (ec *executionContext) marshalOMemberExpand2ᚕgithubᚗcomᚋgroupdirᚋga
 	return ret
 }
 
+func (ec *executionContext) marshalOMembershipChangePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.MembershipChangePayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MembershipChangePayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOOutOfOffice2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐOutOfOffice(ctx context.Context, sel ast.SelectionSet, v *model.OutOfOffice) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12962,6 +13982,13 @@ func (ec *executionContext) marshalOUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatew
 		return graphql.Null
 	}
 	return ec._UserGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUserGroupMembershipPayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroupMembershipPayload(ctx context.Context, sel ast.SelectionSet, v *model.UserGroupMembershipPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UserGroupMembershipPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

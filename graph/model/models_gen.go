@@ -400,6 +400,18 @@ type Member struct {
 	Biography *Biography `json:"biography,omitempty"`
 }
 
+// The outcome of a membership change for one requested id.
+type MemberChangeResult struct {
+	// The user's id, in lower case.
+	MemberID string `json:"memberId"`
+	// What happened.
+	Outcome MemberChangeOutcome `json:"outcome"`
+	// For `FAILED`: the error code (as in `extensions.code`: `BAD_USER_INPUT`, `CONFLICT`, `RATE_LIMITED`, `UPSTREAM_UNAVAILABLE`...).
+	ErrorCode *string `json:"errorCode,omitempty"`
+	// For `FAILED`: what went wrong, for people.
+	ErrorMessage *string `json:"errorMessage,omitempty"`
+}
+
 // A page of members.
 type MemberPage struct {
 	// The members on this page.
@@ -415,7 +427,13 @@ type MemberPage struct {
 }
 
 // Changes to both directories. Root mutation fields run one after the other, in the order written; a
-// failing field does not undo the ones before it.
+// failing field does not undo the ones before it, and its `null` does not hide their results (every
+// mutation field is nullable for that reason: a failed field is `null` with its error in `errors`).
+//
+// Writes are never retried blindly: a create or update whose answer was lost is not sent again (see
+// `createUserGroup`), and an error whose `extensions.outcome` is `"unknown"` means the upstream may or may
+// not have applied it. Send an `Idempotency-Key` header to make a retry of the whole request safe: the
+// first answer is kept for 24 hours and replayed for the same key, operation and variables.
 type Mutation struct {
 }
 
@@ -541,6 +559,18 @@ type UpdateUserGroupInput struct {
 	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
 	// The users in the group: REPLACES the whole list.
 	UserIds graphql.Omittable[[]string] `json:"userIds,omitempty"`
+}
+
+// The result of `addUserGroupUsers` or `removeUserGroupUsers`.
+type UserGroupMembershipPayload struct {
+	// The user group's id.
+	UserGroupID string `json:"userGroupId"`
+	// Whether every id got its outcome; `PARTIAL` and `FAILED` also put the first failure in `errors`.
+	Status MembershipChangeStatus `json:"status"`
+	// One entry per distinct requested id, in the order given.
+	Results []MemberChangeResult `json:"results"`
+	// The user group as read back after the write (or as read, when nothing had to change).
+	UserGroup *UserGroup `json:"userGroup,omitempty"`
 }
 
 // A page of user groups.
@@ -918,6 +948,73 @@ func (e GroupVisibility) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a membership change did to one id.
+type MemberChangeOutcome string
+
+const (
+	// Added by this change.
+	MemberChangeOutcomeAdded MemberChangeOutcome = "ADDED"
+	// Already a member: nothing to do.
+	MemberChangeOutcomeAlreadyMember MemberChangeOutcome = "ALREADY_MEMBER"
+	// Removed by this change.
+	MemberChangeOutcomeRemoved MemberChangeOutcome = "REMOVED"
+	// Not a member: nothing to do.
+	MemberChangeOutcomeNotMember MemberChangeOutcome = "NOT_MEMBER"
+	// Not changed because of an error (`errorCode`); running the mutation again retries it.
+	MemberChangeOutcomeFailed MemberChangeOutcome = "FAILED"
+)
+
+var AllMemberChangeOutcome = []MemberChangeOutcome{
+	MemberChangeOutcomeAdded,
+	MemberChangeOutcomeAlreadyMember,
+	MemberChangeOutcomeRemoved,
+	MemberChangeOutcomeNotMember,
+	MemberChangeOutcomeFailed,
+}
+
+func (e MemberChangeOutcome) IsValid() bool {
+	switch e {
+	case MemberChangeOutcomeAdded, MemberChangeOutcomeAlreadyMember, MemberChangeOutcomeRemoved, MemberChangeOutcomeNotMember, MemberChangeOutcomeFailed:
+		return true
+	}
+	return false
+}
+
+func (e MemberChangeOutcome) String() string {
+	return string(e)
+}
+
+func (e *MemberChangeOutcome) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MemberChangeOutcome(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MemberChangeOutcome", str)
+	}
+	return nil
+}
+
+func (e MemberChangeOutcome) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MemberChangeOutcome) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MemberChangeOutcome) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Extra user data the members page can include.
 type MemberExpand string
 
@@ -986,6 +1083,67 @@ func (e *MemberExpand) UnmarshalJSON(b []byte) error {
 }
 
 func (e MemberExpand) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How much of a membership change took effect.
+type MembershipChangeStatus string
+
+const (
+	// Every id has the membership asked for (added or removed now, or already so).
+	MembershipChangeStatusComplete MembershipChangeStatus = "COMPLETE"
+	// Some ids failed, others did not: see `results`.
+	MembershipChangeStatusPartial MembershipChangeStatus = "PARTIAL"
+	// Every id failed: nothing changed (unless an outcome was unknown, see `results`).
+	MembershipChangeStatusFailed MembershipChangeStatus = "FAILED"
+)
+
+var AllMembershipChangeStatus = []MembershipChangeStatus{
+	MembershipChangeStatusComplete,
+	MembershipChangeStatusPartial,
+	MembershipChangeStatusFailed,
+}
+
+func (e MembershipChangeStatus) IsValid() bool {
+	switch e {
+	case MembershipChangeStatusComplete, MembershipChangeStatusPartial, MembershipChangeStatusFailed:
+		return true
+	}
+	return false
+}
+
+func (e MembershipChangeStatus) String() string {
+	return string(e)
+}
+
+func (e *MembershipChangeStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MembershipChangeStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MembershipChangeStatus", str)
+	}
+	return nil
+}
+
+func (e MembershipChangeStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MembershipChangeStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MembershipChangeStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -9,14 +9,42 @@ import (
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
 
+// DefaultMaxMemberIDs is how many ids one membership mutation may name
+// unless WithMaxMemberIDs says otherwise.
+const DefaultMaxMemberIDs = 500
+
 // Resolver is the root resolver. It is built once, by New, and shared by
 // every request; per-request state lives in graph/loaders.
 type Resolver struct {
 	genesys    *genesys.Client
 	usergroups *usergroups.Client
+	// maxMemberIDs bounds the ids of one membership mutation.
+	maxMemberIDs int
+	// userGroupLocks serialises the read-modify-write cycles on one user
+	// group within the process.
+	userGroupLocks *keyedLocks
+}
+
+// Option configures a Resolver.
+type Option func(*Resolver)
+
+// WithMaxMemberIDs sets how many ids one membership mutation
+// (addGroupMembers, removeGroupMembers, addUserGroupUsers,
+// removeUserGroupUsers) may name; more is BAD_USER_INPUT with no upstream
+// call. Values below 1 keep DefaultMaxMemberIDs.
+func WithMaxMemberIDs(n int) Option {
+	return func(r *Resolver) {
+		if n > 0 {
+			r.maxMemberIDs = n
+		}
+	}
 }
 
 // New returns the root resolver over the two upstream clients.
-func New(g *genesys.Client, u *usergroups.Client) *Resolver {
-	return &Resolver{genesys: g, usergroups: u}
+func New(g *genesys.Client, u *usergroups.Client, opts ...Option) *Resolver {
+	r := &Resolver{genesys: g, usergroups: u, maxMemberIDs: DefaultMaxMemberIDs, userGroupLocks: newKeyedLocks()}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }

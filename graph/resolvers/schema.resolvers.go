@@ -58,6 +58,16 @@ func (r *groupResolver) UserGroups(ctx context.Context, obj *model.Group) ([]mod
 	return userGroupList(ugs), nil
 }
 
+// Version is the resolver for the version field.
+func (r *membershipChangePayloadResolver) Version(ctx context.Context, obj *model.MembershipChangePayload) (*int, error) {
+	return r.membershipVersion(ctx, obj)
+}
+
+// Group is the resolver for the group field.
+func (r *membershipChangePayloadResolver) Group(ctx context.Context, obj *model.MembershipChangePayload) (*model.Group, error) {
+	return r.membershipGroup(ctx, obj)
+}
+
 // CreateGroup is the resolver for the createGroup field.
 func (r *mutationResolver) CreateGroup(ctx context.Context, input model.CreateGroupInput) (*model.Group, error) {
 	return r.createGroup(ctx, input)
@@ -75,6 +85,16 @@ func (r *mutationResolver) DeleteGroup(ctx context.Context, id string) (*model.D
 	}
 	defer loaders.For(ctx).ForgetGroup(ctx, id)
 	return deleted(id, r.genesys.DeleteGroup(ctx, id))
+}
+
+// AddGroupMembers is the resolver for the addGroupMembers field.
+func (r *mutationResolver) AddGroupMembers(ctx context.Context, groupID string, memberIds []string, version *int) (*model.MembershipChangePayload, error) {
+	return r.changeGroupMembers(ctx, groupID, memberIds, version, true)
+}
+
+// RemoveGroupMembers is the resolver for the removeGroupMembers field.
+func (r *mutationResolver) RemoveGroupMembers(ctx context.Context, groupID string, memberIds []string) (*model.MembershipChangePayload, error) {
+	return r.changeGroupMembers(ctx, groupID, memberIds, nil, false)
 }
 
 // SetDynamicDefinition is the resolver for the setDynamicDefinition field.
@@ -106,21 +126,12 @@ func (r *mutationResolver) RemoveDynamicDefinition(ctx context.Context, groupID 
 
 // CreateUserGroup is the resolver for the createUserGroup field.
 func (r *mutationResolver) CreateUserGroup(ctx context.Context, input model.CreateUserGroupInput) (*model.UserGroup, error) {
-	req, err := createUserGroupToAPI(input)
-	if err != nil {
-		return nil, err
-	}
-	ug, err := r.usergroups.Create(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	loaders.For(ctx).ForgetUserGroup(ctx, ug.ID)
-	return userGroup(ug), nil
+	return r.createUserGroup(ctx, input)
 }
 
 // UpdateUserGroup is the resolver for the updateUserGroup field.
 func (r *mutationResolver) UpdateUserGroup(ctx context.Context, id string, input model.UpdateUserGroupInput) (*model.UserGroup, error) {
-	return r.updateUserGroup(ctx, id, input)
+	return r.updateUserGroupSerial(ctx, id, input)
 }
 
 // DeleteUserGroup is the resolver for the deleteUserGroup field.
@@ -130,6 +141,16 @@ func (r *mutationResolver) DeleteUserGroup(ctx context.Context, id string) (*mod
 	}
 	defer loaders.For(ctx).ForgetUserGroup(ctx, id)
 	return deleted(id, r.usergroups.Delete(ctx, id))
+}
+
+// AddUserGroupUsers is the resolver for the addUserGroupUsers field.
+func (r *mutationResolver) AddUserGroupUsers(ctx context.Context, id string, userIds []string) (*model.UserGroupMembershipPayload, error) {
+	return r.changeUserGroupUsers(ctx, id, userIds, true)
+}
+
+// RemoveUserGroupUsers is the resolver for the removeUserGroupUsers field.
+func (r *mutationResolver) RemoveUserGroupUsers(ctx context.Context, id string, userIds []string) (*model.UserGroupMembershipPayload, error) {
+	return r.changeUserGroupUsers(ctx, id, userIds, false)
 }
 
 // Group is the resolver for the group field.
@@ -276,6 +297,11 @@ func (r *userGroupResolver) Group(ctx context.Context, obj *model.UserGroup) (*m
 // Group returns graph.GroupResolver implementation.
 func (r *Resolver) Group() graph.GroupResolver { return &groupResolver{r} }
 
+// MembershipChangePayload returns graph.MembershipChangePayloadResolver implementation.
+func (r *Resolver) MembershipChangePayload() graph.MembershipChangePayloadResolver {
+	return &membershipChangePayloadResolver{r}
+}
+
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
@@ -286,8 +312,9 @@ func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 func (r *Resolver) UserGroup() graph.UserGroupResolver { return &userGroupResolver{r} }
 
 type (
-	groupResolver     struct{ *Resolver }
-	mutationResolver  struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	userGroupResolver struct{ *Resolver }
+	groupResolver                   struct{ *Resolver }
+	membershipChangePayloadResolver struct{ *Resolver }
+	mutationResolver                struct{ *Resolver }
+	queryResolver                   struct{ *Resolver }
+	userGroupResolver               struct{ *Resolver }
 )

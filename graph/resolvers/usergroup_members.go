@@ -1,0 +1,236 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/groupdir/gateway/graph/loaders"
+	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/upstream"
+	"github.com/groupdir/gateway/upstream/usergroups"
+)
+
+// maxMergeAttempts bounds the read-merge-write-verify cycles of one user
+// group change: a cycle is repeated only when the read-back shows that a
+// writer outside this process overwrote the list in between.
+const maxMergeAttempts = 3
+
+// changeUserGroupUsers adds (add) or removes users of user group id. The
+// Usergroup API can only replace the whole UserIds list, so under the
+// group's in-process lock the gateway reads the group, merges, writes the
+// full object and reads it back. Ids still wrong after maxMergeAttempts
+// cycles fail with CONFLICT; a failed read or write fails the field (a
+// single write is all or nothing).
+//
+// Upstream: GET, PUT, GET /api/v2/usergroup per cycle; no PUT when nothing
+// has to change.
+func (r *Resolver) changeUserGroupUsers(ctx context.Context, id string, userIDs []string, add bool) (*model.UserGroupMembershipPayload, error) {
+	if err := upstream.CheckID("id", id); err != nil {
+		return nil, err
+	}
+	ids, err := memberIDs("userIds", userIDs, r.maxMemberIDs)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := r.userGroupLocks.lock(ctx, userKey(id))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	defer loaders.For(ctx).ForgetUserGroup(ctx, id)
+	m := &userMerge{add: add, log: newChangeLog(ids)}
+	ug, err := r.mergeUsers(ctx, id, m)
+	if err != nil {
+		return nil, err
+	}
+	m.log.report(ctx)
+	return &model.UserGroupMembershipPayload{UserGroupID: id, Status: m.log.status(), Results: m.log.results(),
+		UserGroup: userGroup(ug)}, nil
+}
+
+// updateUserGroupSerial is updateUserGroup under the user group's
+// in-process lock, so that a replacement never interleaves with the
+// read-merge-write of addUserGroupUsers / removeUserGroupUsers.
+func (r *Resolver) updateUserGroupSerial(ctx context.Context, id string, input model.UpdateUserGroupInput) (*model.UserGroup, error) {
+	unlock, err := r.userGroupLocks.lock(ctx, userKey(id))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return r.updateUserGroup(ctx, id, input)
+}
+
+// mergeUsers runs the read-merge-write-verify cycles and returns the user
+// group as last read.
+func (r *Resolver) mergeUsers(ctx context.Context, id string, m *userMerge) (*usergroups.UserGroup, error) {
+	cur, err := r.usergroups.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m.first(cur.UserIDs)
+	for attempt := 0; attempt < maxMergeAttempts && !m.done(cur.UserIDs); attempt++ {
+		req := usergroups.UpdateRequest{ID: cur.ID, Name: cur.Name, ExternalID: cur.ExternalID, UserIDs: m.merged(cur.UserIDs)}
+		if _, err := r.usergroups.Update(ctx, req); err != nil {
+			return nil, err
+		}
+		if cur, err = r.usergroups.Get(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	m.verify(cur.UserIDs)
+	return cur, nil
+}
+
+// userMerge is the change one addUserGroupUsers or removeUserGroupUsers
+// makes to a UserIds list. Ids are compared as the reference advises:
+// case-insensitively, hyphens ignored.
+type userMerge struct {
+	add bool
+	log *changeLog
+}
+
+// first records, from the list as first read, which ids need no change.
+func (m *userMerge) first(current []string) {
+	have := userSet(current)
+	for _, id := range m.log.ids {
+		if have[userKey(id)] == m.add {
+			m.log.set(m.unchanged(), id)
+		}
+	}
+}
+
+// unchanged is the outcome of an id that already had the membership.
+func (m *userMerge) unchanged() model.MemberChangeOutcome {
+	if m.add {
+		return model.MemberChangeOutcomeAlreadyMember
+	}
+	return model.MemberChangeOutcomeNotMember
+}
+
+// done reports whether current already has every requested id as asked.
+func (m *userMerge) done(current []string) bool {
+	have := userSet(current)
+	for _, id := range m.log.ids {
+		if have[userKey(id)] != m.add {
+			return false
+		}
+	}
+	return true
+}
+
+// merged returns current with the requested ids added or removed, the
+// existing ids kept as the upstream spells them.
+func (m *userMerge) merged(current []string) []string {
+	if !m.add {
+		drop := userSet(m.log.ids)
+		out := make([]string, 0, len(current))
+		for _, u := range current {
+			if !drop[userKey(u)] {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	out := append([]string(nil), current...)
+	have := userSet(current)
+	for _, id := range m.log.ids {
+		if !have[userKey(id)] {
+			have[userKey(id)] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// verify records the outcome of the ids not settled by first, from the
+// list as read back: as asked, or FAILED with CONFLICT when another writer
+// kept undoing the change.
+func (m *userMerge) verify(current []string) {
+	have := userSet(current)
+	changed := model.MemberChangeOutcomeAdded
+	if !m.add {
+		changed = model.MemberChangeOutcomeRemoved
+	}
+	for _, id := range m.log.ids {
+		if _, settled := m.log.outcomes[id]; settled {
+			continue
+		}
+		if have[userKey(id)] == m.add {
+			m.log.set(changed, id)
+			continue
+		}
+		m.log.fail(overwritten(), id)
+	}
+}
+
+// overwritten is the error of the ids a writer outside the gateway kept
+// overwriting (a new value each time: the presenter sets its path).
+func overwritten() error {
+	return &gqlerror.Error{Message: "the user group kept changing under the write (another writer); run the mutation again",
+		Extensions: map[string]any{"code": CodeConflict, "upstream": upstream.Usergroups}}
+}
+
+// userSet indexes ids by userKey.
+func userSet(ids []string) map[string]bool {
+	s := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		s[userKey(id)] = true
+	}
+	return s
+}
+
+// userKey is the form in which Usergroup GUIDs are compared: lower case,
+// without hyphens (the API may answer 32 hex digits for a hyphenated id).
+func userKey(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
+
+// keyedLocks serialises work per key inside the process: a user group's
+// read-merge-write cycles never interleave, so concurrent changes to one
+// group do not lose each other's writes. Unused keys are forgotten.
+type keyedLocks struct {
+	mu    sync.Mutex
+	locks map[string]*keyedLock
+}
+
+// keyedLock is one key's lock: a one-slot semaphore (so waiting can end
+// with the request's context) and how many callers hold or wait for it.
+type keyedLock struct {
+	slot chan struct{}
+	refs int
+}
+
+func newKeyedLocks() *keyedLocks { return &keyedLocks{locks: map[string]*keyedLock{}} }
+
+// lock waits until key is free or ctx ends, and returns the function that
+// frees it.
+func (k *keyedLocks) lock(ctx context.Context, key string) (unlock func(), err error) {
+	k.mu.Lock()
+	l := k.locks[key]
+	if l == nil {
+		l = &keyedLock{slot: make(chan struct{}, 1)}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	select {
+	case l.slot <- struct{}{}:
+		return func() {
+			<-l.slot
+			k.release(key, l)
+		}, nil
+	case <-ctx.Done():
+		k.release(key, l)
+		return nil, ctx.Err()
+	}
+}
+
+// release drops one reference to l, and l itself with the last one.
+func (k *keyedLocks) release(key string, l *keyedLock) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if l.refs--; l.refs == 0 {
+		delete(k.locks, key)
+	}
+}
