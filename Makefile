@@ -31,6 +31,10 @@ check-generated: generate ## Fail when regenerating changes any file
 	@git diff --exit-code --stat -- graph || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- graph)" || { git status --porcelain -- graph; echo "generation left new files"; exit 1; }
 
+.PHONY: ide
+ide: ## Rebuild the GraphQL IDE bundle (ide/dist) from the pinned npm packages; needs Node.js and npm, commit the result
+	cd ide/web && npm ci --ignore-scripts --no-audit --no-fund && npm run build
+
 .PHONY: lint
 lint: vet ## gofmt check and go vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "run gofmt -w"; exit 1; }
