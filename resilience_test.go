@@ -101,7 +101,9 @@ func TestRetryAfterBeyondTheDeadlineIsRateLimitedAtOnce(t *testing.T) {
 
 func TestReadsAreRetriedWritesAreNot(t *testing.T) {
 	e := setup(t, nil)
+	e.genesysKit().KeepDetails(true)
 	e.warmUp()
+	canaries := e.canaries()
 	e.genesysKit().Inject(routeGroups, emukit.Fault{Status: http.StatusServiceUnavailable, Times: 2})
 	r := e.post(groupQuery, groupVars)
 	require.Empty(t, r.Errors)
@@ -129,6 +131,7 @@ func TestReadsAreRetriedWritesAreNot(t *testing.T) {
 			require.Equal(t, []string{tt.code}, r.codes())
 			assert.Equal(t, tt.retryAfter, r.Errors[0].Extensions["retryAfter"])
 			assert.Equal(t, 1, e.genesysKit().Count(routePostGroup), "a write is never repeated")
+			e.assertNoSecrets(r, canaries)
 		})
 	}
 }
@@ -163,6 +166,39 @@ func TestBrokenUpstreamAnswersAreFieldErrors(t *testing.T) {
 			if tt.raw != "" {
 				assert.NotContains(t, string(r.Raw), tt.raw)
 			}
+			e.assertNoSecrets(r, e.canaries())
+		})
+	}
+}
+
+func TestUsergroupFailuresHoldNoKey(t *testing.T) {
+	e := setup(t, nil)
+	e.genesysKit().KeepDetails(true)
+	e.warmUp()
+	key := e.gw.cfg.UsergroupKey
+	tests := []struct {
+		name  string
+		fault emukit.Fault
+		code  string
+		calls int
+	}{
+		{"500 echoing the key", emukit.Fault{Status: http.StatusInternalServerError,
+			Body: `{"ResponseStatus":{"ErrorCode":"Boom","Message":"bad IntegrationKey ` + key + `"}}`}, "UPSTREAM_UNAVAILABLE", 3},
+		{"401 echoing the key", emukit.Fault{Status: http.StatusUnauthorized,
+			Body: `{"ResponseStatus":{"ErrorCode":"Unauthorized","Message":"key ` + key + ` refused"}}`}, "UPSTREAM_ERROR", 1},
+		{"truncated JSON", emukit.Fault{Truncate: true}, "UPSTREAM_UNAVAILABLE", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.resetCalls()
+			e.usergroupsKit().ClearFaults()
+			e.usergroupsKit().Inject(routeUGGet, tt.fault)
+			r := e.post(`query($id: ID!, $ug: ID!) { group(id: $id) { name } userGroup(id: $ug) { name } }`,
+				map[string]any{"id": demodata.GroupID(1), "ug": demodata.UserGroupID(1)})
+			require.Equal(t, []string{tt.code}, r.codes())
+			assert.Equal(t, []any{"userGroup"}, r.Errors[0].Path)
+			assert.Equal(t, demodata.GroupName(1), dig(r.Data, "group", "name"), "the other upstream's field is still served")
+			assert.Equal(t, tt.calls, e.usergroupsKit().Count(routeUGGet))
 			e.assertNoSecrets(r, e.canaries())
 		})
 	}
@@ -252,7 +288,9 @@ func TestConcurrentRequestsShareOneTokenRequest(t *testing.T) {
 func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	e := setup(t, map[string]string{"UPSTREAM_BREAKER_FAILURES": "3", "UPSTREAM_BREAKER_OPEN_TIMEOUT": "100ms",
 		"UPSTREAM_MAX_RETRIES": "0"})
+	e.genesysKit().KeepDetails(true)
 	e.warmUp()
+	canaries := e.canaries()
 	e.genesysKit().Inject(routeGroups, emukit.Fault{Status: http.StatusInternalServerError})
 	for range 3 {
 		r := e.post(groupQuery, groupVars)
@@ -268,6 +306,7 @@ func TestBreakerOpensFailsFastAndRecovers(t *testing.T) {
 	userGroupsServed(t, r)
 	assert.Equal(t, 3, e.genesysKit().Count(routeGroups), "an open breaker makes no call")
 	assert.EqualValues(t, 0, genesysCost(r))
+	e.assertNoSecrets(r, canaries)
 
 	e.genesysKit().ClearFaults()
 	require.Eventually(t, func() bool {
