@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 )
@@ -47,6 +48,8 @@ type Config struct {
 	OperationTimeout, AttemptTimeout time.Duration
 	// GenesysResilience and UsergroupResilience protect each upstream.
 	GenesysResilience, UsergroupResilience upstream.ResilienceOptions
+	// Limits bound every GraphQL request (README "Query and HTTP limits").
+	Limits guard.Limits
 }
 
 // upstreamVars are the variables whose presence leaves demo mode.
@@ -75,6 +78,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.loadModes(getenv, fail)
 	c.loadLogging(getenv, fail)
 	c.loadResilience(getenv, fail)
+	c.loadLimits(getenv, fail)
 	if v := getenv("UPSTREAM_READ_CACHE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > time.Hour {
@@ -156,6 +160,24 @@ func (c *Config) loadLogging(getenv func(string) string, fail func(string, strin
 		c.LogJSON = f == "json"
 	default:
 		fail("LOG_FORMAT", "must be json or text")
+	}
+}
+
+// loadLimits reads the GraphQL request limits (GRAPHQL_MAX_*).
+func (c *Config) loadLimits(getenv func(string) string, fail func(string, string, ...any)) {
+	d := guard.DefaultLimits()
+	c.Limits = guard.Limits{
+		MaxBodyBytes:       int64(intVar(getenv, fail, "GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes), 1<<10, 64<<20)),
+		MaxTokens:          intVar(getenv, fail, "GRAPHQL_MAX_TOKENS", d.MaxTokens, 100, 1_000_000),
+		MaxDepth:           intVar(getenv, fail, "GRAPHQL_MAX_DEPTH", d.MaxDepth, 2, 1000),
+		MaxAliases:         intVar(getenv, fail, "GRAPHQL_MAX_ALIASES", d.MaxAliases, 0, 100_000),
+		MaxMutationAliases: intVar(getenv, fail, "GRAPHQL_MAX_MUTATION_ALIASES", d.MaxMutationAliases, 0, 1000),
+		MaxRootFields:      intVar(getenv, fail, "GRAPHQL_MAX_ROOT_FIELDS", d.MaxRootFields, 1, 1000),
+		MaxDirectives:      intVar(getenv, fail, "GRAPHQL_MAX_DIRECTIVES", d.MaxDirectives, 0, 100_000),
+		MaxFieldsPerSet:    intVar(getenv, fail, "GRAPHQL_MAX_FIELDS_PER_SET", d.MaxFieldsPerSet, 1, 100_000),
+		MaxDuplicateFields: intVar(getenv, fail, "GRAPHQL_MAX_DUPLICATE_FIELDS", d.MaxDuplicateFields, 1, 100_000),
+		MaxSelections:      intVar(getenv, fail, "GRAPHQL_MAX_SELECTIONS", d.MaxSelections, 1, 1_000_000),
+		MaxComplexity:      intVar(getenv, fail, "GRAPHQL_MAX_COMPLEXITY", d.MaxComplexity, 1, 100_000_000),
 	}
 }
 

@@ -9,15 +9,14 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/graph"
+	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/ide"
@@ -61,24 +60,27 @@ func (g *gateway) Handler() http.Handler {
 	return mux
 }
 
-// graphQL builds the gqlgen server with only the transports and extensions
-// chosen here (handler.NewDefaultServer would switch on more).
+// graphQL builds the gqlgen server with only the extensions chosen here
+// (handler.NewDefaultServer would switch on more), behind the guard, which
+// owns its HTTP transport, limits, introspection and suggestion settings.
 func (g *gateway) graphQL() http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups)}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups)})
+	srv := handler.New(es)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
-	srv.SetDisableSuggestion(!g.cfg.Suggestions)
-	if g.cfg.Introspection {
-		srv.Use(extension.Introspection{})
-	}
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(g.log))
 	srv.SetRecoverFunc(resolvers.Recover(g.log))
 	srv.AroundResponses(reportCost)
 	srv.AroundOperations(resolvers.Prefetch)
-	return srv
+	return guard.Protect(srv, es.Schema(), guard.Options{
+		Limits: g.cfg.Limits, Introspection: g.cfg.Introspection, Suggestions: g.cfg.Suggestions,
+		ListSizes: listSizes, CORSOrigins: g.cfg.CORSOrigins, Log: g.log,
+	})
 }
+
+// listSizes are the item counts the complexity limit assumes for the long
+// lists that take no size argument: teams lists up to 100 teams of each
+// directory.
+var listSizes = map[string]int{"Query.teams": 200}
 
 // perRequest gives each request its operation deadline and its own loaders
 // and upstream call counter.

@@ -12,10 +12,14 @@ import (
 
 // List sizes of the complexity calculation.
 const (
-	// DefaultListSize is the item count assumed for a list that no argument
-	// sizes: the largest default page of the upstreams (the Usergroup
-	// search's 50).
-	DefaultListSize = 50
+	// DefaultPageSize is the item count assumed for the page of a field that
+	// takes a page size but was given none: the largest default page of the
+	// upstreams (the Usergroup search's 50).
+	DefaultPageSize = 50
+	// DefaultListSize is the item count assumed for any other list no
+	// argument sizes (owners, images, skill conditions…: data embedded in
+	// one upstream answer), unless Options.ListSizes names it.
+	DefaultListSize = 10
 	// MaxListSize bounds every size argument: the largest page any field
 	// accepts (the Usergroup search's 250). A larger value is refused by the
 	// resolvers before any upstream call, so it never costs more; a request
@@ -35,7 +39,10 @@ var sizeArguments = map[string]bool{
 // complexity exceeds max. It runs after gqlgen validated the document and
 // coerced the variables, on a document the pre-pass already bounded (so the
 // walk below is linear in at most Limits.MaxSelections selections).
-type complexityLimit struct{ max int }
+type complexityLimit struct {
+	max       int
+	listSizes map[string]int
+}
 
 var (
 	_ graphql.HandlerExtension        = complexityLimit{}
@@ -50,25 +57,28 @@ func (complexityLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 // MutateOperationContext refuses the operation when it is too complex.
 func (l complexityLimit) MutateOperationContext(_ context.Context, op *graphql.OperationContext) *gqlerror.Error {
-	if complexity(op.Operation, op.Variables, l.max) > l.max {
+	if complexity(op.Operation, op.Variables, l.listSizes, l.max) > l.max {
 		return overLimit(limitComplexity, l.max, "the operation's complexity is over "+strconv.Itoa(l.max))
 	}
 	return nil
 }
 
 // complexity is the operation's cost: one per field, and the selections
-// under a list once per item. The item count of a list comes from the
-// nearest enclosing size argument not yet used by another list (so
-// groups(pageSize: 100) { entities { … } } counts entities' selections 100
-// times), else DefaultListSize. Introspection counts one. The result is
-// exact up to ceiling; above it, it is only known to be over.
-func complexity(op *ast.OperationDefinition, vars map[string]any, ceiling int) int {
-	return costs{vars: vars, ceiling: ceiling}.selectionSet(op.SelectionSet, 0)
+// under a list once per item. The item count of a list comes from its own
+// size argument or the nearest enclosing one not yet used by another list
+// (so groups(pageSize: 100) { entities { … } } counts entities' selections
+// 100 times); from DefaultPageSize when that enclosing field takes a page
+// size but got none; else from listSizes ("Type.field") or DefaultListSize.
+// Introspection counts one. The result is exact up to ceiling; above it, it
+// is only known to be over.
+func complexity(op *ast.OperationDefinition, vars map[string]any, listSizes map[string]int, ceiling int) int {
+	return costs{vars: vars, listSizes: listSizes, ceiling: ceiling}.selectionSet(op.SelectionSet, 0)
 }
 
 type costs struct {
-	vars    map[string]any
-	ceiling int
+	vars      map[string]any
+	listSizes map[string]int
+	ceiling   int
 }
 
 // selectionSet sums the costs of set; size is the unused item count from an
@@ -97,14 +107,19 @@ func (c costs) field(f *ast.Field, size int) int {
 	if len(f.SelectionSet) == 0 || f.Name == "__schema" || f.Name == "__type" {
 		return 1
 	}
+	if f.Definition == nil {
+		return 1 // not in the schema: gqlgen's validation refused it already
+	}
 	if n := c.size(f); n > 0 {
 		size = n
+	} else if f.Definition.Arguments.ForName("pageSize") != nil {
+		size = DefaultPageSize
 	}
 	items := 1
-	if f.Definition != nil && f.Definition.Type.Elem != nil {
+	if f.Definition.Type.Elem != nil {
 		items, size = size, 0
 		if items == 0 {
-			items = DefaultListSize
+			items = c.listSize(f)
 		}
 	}
 	children := c.selectionSet(f.SelectionSet, size)
@@ -112,6 +127,16 @@ func (c costs) field(f *ast.Field, size int) int {
 		return c.ceiling + 1
 	}
 	return 1 + items*children
+}
+
+// listSize is the assumed item count of an unsized list.
+func (c costs) listSize(f *ast.Field) int {
+	if f.ObjectDefinition != nil {
+		if n, ok := c.listSizes[f.ObjectDefinition.Name+"."+f.Name]; ok {
+			return n
+		}
+	}
+	return DefaultListSize
 }
 
 // size is the largest item count f's size arguments give, clamped to

@@ -29,7 +29,8 @@ func TestComplexity(t *testing.T) {
 		{"pageSize from a variable", `query($n: Int) { groups(pageSize: $n) { entities { id } } }`, map[string]any{"n": json.Number("7")}, 1 + 1 + 7},
 		{"variable default", `query($n: Int = 4) { groups(pageSize: $n) { entities { id } } }`, nil, 1 + 1 + 4},
 		{"a page sized by ids", `query($ids: [ID!]) { groups(ids: $ids) { entities { id } } }`, map[string]any{"ids": ids(30)}, 1 + 1 + 30},
-		{"an unsized page", `{ groups { entities { id } } }`, nil, 1 + 1 + DefaultListSize},
+		{"an unsized page", `{ groups { entities { id } } }`, nil, 1 + 1 + DefaultPageSize},
+		{"an unsized page inside a page", `{ groups(pageSize: 2) { entities { members { entities { id } } } } }`, nil, 1 + 1 + 2*(1+1+DefaultPageSize)},
 		{"pageSize inside an input object", `{ searchGroups(input: {pageSize: 5}) { results { id } } }`, nil, 1 + 1 + 5},
 		{"nested pages multiply", `{ groups(pageSize: 10) { entities { members(pageSize: 3) { entities { id } } } } }`, nil, 1 + 1 + 10*(1+1+3)},
 		{"an unsized list", `{ group(id: "` + testGroupID + `") { owners { id } } }`, nil, 1 + 1 + DefaultListSize},
@@ -39,7 +40,10 @@ func TestComplexity(t *testing.T) {
 		{"10,000 ids clamp", `query($ids: [ID!]) { groups(ids: $ids) { entities { id } } }`, map[string]any{"ids": ids(10_000)}, 1 + 1 + MaxListSize},
 		{"zero pageSize counts one", `{ groups(pageSize: 0) { entities { id } } }`, nil, 1 + 1 + 1},
 		{"fragments count where spread", `{ a: group(id: "` + testGroupID + `") { ...F } b: group(id: "` + testGroupID + `") { ...F } } fragment F on Group { id name }`, nil, 2 * 3},
-		{"inline fragments", `{ teams { ... on Group { id } ... on UserGroup { id externalId } } }`, nil, 1 + DefaultListSize*3},
+		{"inline fragments", `{ teams { ... on Group { id } ... on UserGroup { id externalId } } }`, nil, 1 + 200*3},
+		{"a list sized by Options.ListSizes", `{ teams { name } }`, nil, 1 + 200},
+		{"nested unsized lists", `{ group(id: "` + testGroupID + `") { dynamicDefinition { query { skillConditions {
+			routingSkillConditions { routingSkill } } } } } }`, nil, 1 + 1 + 1 + 1 + DefaultListSize*(1+DefaultListSize)},
 		{"introspection counts one", `{ __schema { types { name fields { name } } } }`, nil, 1},
 	}
 	schema := newEnvSchema()
@@ -47,7 +51,7 @@ func TestComplexity(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			doc, errs := gqlparser.LoadQuery(schema, tt.query)
 			require.Empty(t, errs)
-			assert.Equal(t, tt.want, complexity(doc.Operations[0], tt.vars, DefaultMaxComplexity))
+			assert.Equal(t, tt.want, complexity(doc.Operations[0], tt.vars, map[string]int{"Query.teams": 200}, DefaultMaxComplexity))
 		})
 	}
 }
@@ -56,7 +60,7 @@ func TestComplexityStopsAboveTheCeiling(t *testing.T) {
 	doc, errs := gqlparser.LoadQuery(newEnvSchema(), `{ groups(pageSize: 250) { entities { members(pageSize: 250) { entities {
 		manager { images { imageUri } } } } } } }`)
 	require.Empty(t, errs)
-	got := complexity(doc.Operations[0], nil, 1000)
+	got := complexity(doc.Operations[0], nil, nil, 1000)
 	assert.Greater(t, got, 1000)
 	assert.LessOrEqual(t, got, 2002, "saturated, never overflowing")
 }

@@ -115,6 +115,10 @@ type Options struct {
 	Introspection bool
 	// Suggestions allows "Did you mean …?" hints in validation errors.
 	Suggestions bool
+	// ListSizes are the assumed item counts of list fields that take no size
+	// argument, by "Type.field" (e.g. "Query.teams"); others count
+	// DefaultListSize items.
+	ListSizes map[string]int
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the endpoint; exact matches only.
 	CORSOrigins []string
@@ -140,7 +144,7 @@ func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(complexityLimit{max: opts.Limits.MaxComplexity})
+	srv.Use(complexityLimit{max: opts.Limits.MaxComplexity, listSizes: opts.ListSizes})
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
