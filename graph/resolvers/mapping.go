@@ -161,7 +161,7 @@ func contacts(in []genesys.Contact) []model.Contact {
 
 // decodeRaw decodes an expanded part of a user that the client keeps raw;
 // a part that does not decode is left out rather than failing the member.
-func decodeRaw[T any](raw json.RawMessage) *T {
+func decodeRaw[T any](raw []byte) *T {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
@@ -174,7 +174,7 @@ func decodeRaw[T any](raw json.RawMessage) *T {
 
 // presence reads the Genesys presence object, whose system presence sits in
 // presenceDefinition.systemPresence.
-func presence(raw json.RawMessage) *model.Presence {
+func presence(raw []byte) *model.Presence {
 	p := decodeRaw[struct {
 		PresenceDefinition struct {
 			SystemPresence string `json:"systemPresence"`

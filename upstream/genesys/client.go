@@ -185,12 +185,7 @@ func decode(resp *http.Response, body []byte, v any) error {
 	if len(body) == 0 || body[0] != '{' {
 		return invalidBody(resp, "")
 	}
-	if err := json.Unmarshal(body, v); err != nil {
-		field := ""
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
-			field = ute.Field
-		}
+	if field, err := upstream.Decode(body, v); err != nil {
 		return invalidBody(resp, field)
 	}
 	return nil

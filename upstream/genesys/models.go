@@ -1,6 +1,10 @@
 package genesys
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/go-json-experiment/json/jsontext"
+)
 
 // GroupType is the kind of a group; it cannot be changed after creation.
 type GroupType string
@@ -248,45 +252,45 @@ type GroupProfileEntityListing struct {
 // User is a group member, individual or owner. The expandable parts that the
 // gateway does not interpret are kept as raw JSON.
 type User struct {
-	ID                  string          `json:"id,omitempty"`
-	Name                string          `json:"name,omitempty"`
-	Division            *Division       `json:"division,omitempty"`
-	Chat                *Chat           `json:"chat,omitempty"`
-	Department          string          `json:"department,omitempty"`
-	Email               string          `json:"email,omitempty"`
-	PrimaryContactInfo  []Contact       `json:"primaryContactInfo,omitempty"`
-	Addresses           []Contact       `json:"addresses,omitempty"`
-	State               State           `json:"state,omitempty"`
-	Title               string          `json:"title,omitempty"`
-	Username            string          `json:"username,omitempty"`
-	Manager             *User           `json:"manager,omitempty"`
-	Images              []Image         `json:"images,omitempty"`
-	Version             int             `json:"version,omitempty"`
-	Certifications      []string        `json:"certifications,omitempty"`
-	Biography           *Biography      `json:"biography,omitempty"`
-	EmployerInfo        *EmployerInfo   `json:"employerInfo,omitempty"`
-	PreferredName       string          `json:"preferredName,omitempty"`
-	RoutingStatus       json.RawMessage `json:"routingStatus,omitempty"`
-	Presence            json.RawMessage `json:"presence,omitempty"`
-	IntegrationPresence json.RawMessage `json:"integrationPresence,omitempty"`
-	ConversationSummary json.RawMessage `json:"conversationSummary,omitempty"`
-	OutOfOffice         json.RawMessage `json:"outOfOffice,omitempty"`
-	Geolocation         json.RawMessage `json:"geolocation,omitempty"`
-	Station             json.RawMessage `json:"station,omitempty"`
-	Authorization       json.RawMessage `json:"authorization,omitempty"`
-	ProfileSkills       []string        `json:"profileSkills,omitempty"`
-	Locations           json.RawMessage `json:"locations,omitempty"`
-	Groups              []Group         `json:"groups,omitempty"`
-	Team                json.RawMessage `json:"team,omitempty"`
-	WorkPlanBidRanks    json.RawMessage `json:"workPlanBidRanks,omitempty"`
-	Skills              json.RawMessage `json:"skills,omitempty"`
-	Languages           json.RawMessage `json:"languages,omitempty"`
-	AcdAutoAnswer       *bool           `json:"acdAutoAnswer,omitempty"`
-	LanguagePreference  string          `json:"languagePreference,omitempty"`
-	LastTokenIssued     json.RawMessage `json:"lastTokenIssued,omitempty"`
-	DateLastLogin       string          `json:"dateLastLogin,omitempty"`
-	DateWelcomeSent     string          `json:"dateWelcomeSent,omitempty"`
-	SelfURI             string          `json:"selfUri,omitempty"`
+	ID                  string         `json:"id,omitempty"`
+	Name                string         `json:"name,omitempty"`
+	Division            *Division      `json:"division,omitempty"`
+	Chat                *Chat          `json:"chat,omitempty"`
+	Department          string         `json:"department,omitempty"`
+	Email               string         `json:"email,omitempty"`
+	PrimaryContactInfo  []Contact      `json:"primaryContactInfo,omitempty"`
+	Addresses           []Contact      `json:"addresses,omitempty"`
+	State               State          `json:"state,omitempty"`
+	Title               string         `json:"title,omitempty"`
+	Username            string         `json:"username,omitempty"`
+	Manager             *User          `json:"manager,omitempty"`
+	Images              []Image        `json:"images,omitempty"`
+	Version             int            `json:"version,omitempty"`
+	Certifications      []string       `json:"certifications,omitempty"`
+	Biography           *Biography     `json:"biography,omitempty"`
+	EmployerInfo        *EmployerInfo  `json:"employerInfo,omitempty"`
+	PreferredName       string         `json:"preferredName,omitempty"`
+	RoutingStatus       jsontext.Value `json:"routingStatus,omitempty"`
+	Presence            jsontext.Value `json:"presence,omitempty"`
+	IntegrationPresence jsontext.Value `json:"integrationPresence,omitempty"`
+	ConversationSummary jsontext.Value `json:"conversationSummary,omitempty"`
+	OutOfOffice         jsontext.Value `json:"outOfOffice,omitempty"`
+	Geolocation         jsontext.Value `json:"geolocation,omitempty"`
+	Station             jsontext.Value `json:"station,omitempty"`
+	Authorization       jsontext.Value `json:"authorization,omitempty"`
+	ProfileSkills       []string       `json:"profileSkills,omitempty"`
+	Locations           jsontext.Value `json:"locations,omitempty"`
+	Groups              []Group        `json:"groups,omitempty"`
+	Team                jsontext.Value `json:"team,omitempty"`
+	WorkPlanBidRanks    jsontext.Value `json:"workPlanBidRanks,omitempty"`
+	Skills              jsontext.Value `json:"skills,omitempty"`
+	Languages           jsontext.Value `json:"languages,omitempty"`
+	AcdAutoAnswer       *bool          `json:"acdAutoAnswer,omitempty"`
+	LanguagePreference  string         `json:"languagePreference,omitempty"`
+	LastTokenIssued     jsontext.Value `json:"lastTokenIssued,omitempty"`
+	DateLastLogin       string         `json:"dateLastLogin,omitempty"`
+	DateWelcomeSent     string         `json:"dateWelcomeSent,omitempty"`
+	SelfURI             string         `json:"selfUri,omitempty"`
 }
 
 // Chat holds a user's chat identity.
@@ -307,11 +311,11 @@ type Contact struct {
 
 // Biography is a user's expanded biography.
 type Biography struct {
-	Biography string          `json:"biography,omitempty"`
-	Interests []string        `json:"interests,omitempty"`
-	Hobbies   []string        `json:"hobbies,omitempty"`
-	Spouse    string          `json:"spouse,omitempty"`
-	Education json.RawMessage `json:"education,omitempty"`
+	Biography string         `json:"biography,omitempty"`
+	Interests []string       `json:"interests,omitempty"`
+	Hobbies   []string       `json:"hobbies,omitempty"`
+	Spouse    string         `json:"spouse,omitempty"`
+	Education jsontext.Value `json:"education,omitempty"`
 }
 
 // EmployerInfo is a user's expanded employer information.
@@ -499,16 +503,16 @@ type Section struct {
 // FieldList is one field of a Section; its Key is what GetGroupProfile's
 // fields accept.
 type FieldList struct {
-	CustomLabels    bool                       `json:"customLabels,omitempty"`
-	InstructionText string                     `json:"instructionText,omitempty"`
-	Key             string                     `json:"key,omitempty"`
-	LabelKeys       []string                   `json:"labelKeys,omitempty"`
-	Params          map[string]json.RawMessage `json:"params,omitempty"`
-	Repeatable      bool                       `json:"repeatable,omitempty"`
-	State           string                     `json:"state,omitempty"`
-	Type            string                     `json:"type,omitempty"`
-	Required        bool                       `json:"required,omitempty"`
-	Gdpr            bool                       `json:"gdpr,omitempty"`
+	CustomLabels    bool                      `json:"customLabels,omitempty"`
+	InstructionText string                    `json:"instructionText,omitempty"`
+	Key             string                    `json:"key,omitempty"`
+	LabelKeys       []string                  `json:"labelKeys,omitempty"`
+	Params          map[string]jsontext.Value `json:"params,omitempty"`
+	Repeatable      bool                      `json:"repeatable,omitempty"`
+	State           string                    `json:"state,omitempty"`
+	Type            string                    `json:"type,omitempty"`
+	Required        bool                      `json:"required,omitempty"`
+	Gdpr            bool                      `json:"gdpr,omitempty"`
 }
 
 // GroupProfile is the deprecated profile view of a group.

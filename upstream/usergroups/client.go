@@ -155,7 +155,7 @@ func (c *Client) do(req *http.Request, v envelope) (*http.Response, error) {
 		return nil, unusable(resp, err)
 	}
 	if resp.StatusCode != http.StatusNoContent {
-		if err := json.Unmarshal(body, v); err != nil {
+		if _, err := upstream.Decode(body, v); err != nil {
 			return nil, unusable(resp, errInvalidBody)
 		}
 	}
