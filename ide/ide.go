@@ -12,7 +12,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"embed"
+	_ "embed" // the bundle and the page template
 	"encoding/base64"
 	"fmt"
 	"html/template"
@@ -23,10 +23,13 @@ import (
 	"time"
 )
 
-// bundle is the output of `make ide`.
-//
-//go:embed dist/graphiql.js dist/graphiql.css
-var bundle embed.FS
+// The bundle: the output of `make ide`.
+var (
+	//go:embed dist/graphiql.js
+	script []byte
+	//go:embed dist/graphiql.css
+	style []byte
+)
 
 //go:embed page.html
 var pageHTML string
@@ -85,7 +88,7 @@ type handler struct {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, err := h.page()
-	if err != nil { // only with a broken bundle, which the package tests rule out
+	if err != nil { // only with a broken template, which the package tests rule out
 		http.Error(w, "The IDE is unavailable.", http.StatusInternalServerError)
 		return
 	}
@@ -93,16 +96,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func render(opts Options) (*page, error) {
-	script, err := bundle.ReadFile("dist/graphiql.js")
-	if err != nil {
-		return nil, fmt.Errorf("ide: %w", err)
-	}
-	style, err := bundle.ReadFile("dist/graphiql.css")
-	if err != nil {
-		return nil, fmt.Errorf("ide: %w", err)
-	}
 	var buf bytes.Buffer
-	err = pageTemplate.Execute(&buf, map[string]any{
+	err := pageTemplate.Execute(&buf, map[string]any{
 		"Title":  opts.Title,
 		"Config": pageConfig{Title: opts.Title, Endpoint: opts.Endpoint, Tabs: opts.Tabs},
 		// Trusted as they are: our own bundle, in which esbuild escapes
@@ -118,7 +113,7 @@ func render(opts Options) (*page, error) {
 	return &page{
 		html:    html,
 		etag:    strconv.Quote(base64.RawURLEncoding.EncodeToString(sum[:12])),
-		csp:     contentSecurityPolicy(script),
+		csp:     contentSecurityPolicy(),
 		gzipped: sync.OnceValue(func() []byte { return compress(html) }),
 	}, nil
 }
@@ -126,7 +121,7 @@ func render(opts Options) (*page, error) {
 // contentSecurityPolicy allows the page's own inline script (by its hash),
 // its inline styles and data: fonts and images, and requests to the page's
 // origin only.
-func contentSecurityPolicy(script []byte) string {
+func contentSecurityPolicy() string {
 	sum := sha256.Sum256(script)
 	return strings.Join([]string{
 		"default-src 'none'",

@@ -42,13 +42,6 @@ func between(t *testing.T, s, start, end string) string {
 	return inner
 }
 
-func readBundle(t *testing.T, name string) string {
-	t.Helper()
-	b, err := bundle.ReadFile("dist/" + name)
-	require.NoError(t, err)
-	return string(b)
-}
-
 func TestPage(t *testing.T) {
 	t.Parallel()
 	rec := get(t, Handler(Options{Title: "Gateway <dev>", Endpoint: "/query"}), http.MethodGet)
@@ -64,10 +57,10 @@ func TestPage(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(between(t, page, `id="ide-config">`, "</script>")), &cfg))
 	assert.Equal(t, pageConfig{Title: "Gateway <dev>", Endpoint: "/query", Tabs: DefaultTabs()}, cfg)
 
-	script := between(t, page, "<script>", "</script>")
-	assert.Equal(t, readBundle(t, "graphiql.js"), script, "the bundle is inlined unchanged")
-	assert.Equal(t, readBundle(t, "graphiql.css"), between(t, page, "<style>", "</style>"))
-	sum := sha256.Sum256([]byte(script))
+	inline := between(t, page, "<script>", "</script>")
+	assert.Equal(t, string(script), inline, "the bundle is inlined unchanged")
+	assert.Equal(t, string(style), between(t, page, "<style>", "</style>"))
+	sum := sha256.Sum256([]byte(inline))
 	csp := rec.Header().Get("Content-Security-Policy")
 	assert.Contains(t, csp, "script-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
 	assert.Contains(t, csp, "connect-src 'self'")
@@ -164,7 +157,7 @@ func TestHead(t *testing.T) {
 // bundle can be inlined, and it loads nothing from another host.
 func TestBundleSelfContained(t *testing.T) {
 	t.Parallel()
-	js, css := readBundle(t, "graphiql.js"), readBundle(t, "graphiql.css")
+	js, css := string(script), string(style)
 	assert.NotContains(t, strings.ToLower(js), "</script", "esbuild escapes it; the inline script would end early")
 	assert.NotContains(t, strings.ToLower(css), "</style")
 	for _, u := range regexp.MustCompile(`url\(\s*['"]?([^'")\s]*)`).FindAllStringSubmatch(css, -1) {
