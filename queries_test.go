@@ -212,7 +212,7 @@ func TestBadInputCostsNoCall(t *testing.T) {
 }
 
 func TestUpstreamFailureKeepsOtherFields(t *testing.T) {
-	e := setup(t, nil)
+	e := setup(t, map[string]string{"UPSTREAM_MAX_RETRIES": "0"})
 	e.genesysKit().Inject(routeMembers, emukit.Fault{Status: 503, RetryAfter: "7"})
 	r := e.post(`query($id: ID!) { group(id: $id) { name members { total } } userGroups(pageSize: 1) { entities { id } } }`,
 		map[string]any{"id": demodata.GroupID(0)})
