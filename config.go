@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/groupdir/gateway/graph/guard"
+	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	GenesysResilience, UsergroupResilience upstream.ResilienceOptions
 	// Limits bound every GraphQL request (README "Query and HTTP limits").
 	Limits guard.Limits
+	// MaxMemberIDs bounds the ids of one membership mutation
+	// (GATEWAY_MAX_MEMBER_IDS).
+	MaxMemberIDs int
 }
 
 // upstreamVars are the variables whose presence leaves demo mode.
@@ -86,6 +90,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		}
 		c.ReadCacheTTL = d
 	}
+	c.MaxMemberIDs = intVar(getenv, fail, "GATEWAY_MAX_MEMBER_IDS", resolvers.DefaultMaxMemberIDs, 1, maxMemberIDsLimit)
 	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
@@ -227,6 +232,10 @@ func checkURL(fail func(string, string, ...any), name, v string) {
 		fail(name, "must be an absolute http(s) URL without query or credentials")
 	}
 }
+
+// maxMemberIDsLimit is the largest GATEWAY_MAX_MEMBER_IDS: 200 member
+// calls of 50 ids, which is about what fits in the operation's deadline.
+const maxMemberIDsLimit = 10_000
 
 func boolVar(getenv func(string) string, fail func(string, string, ...any), name string, def bool) bool {
 	v := getenv(name)

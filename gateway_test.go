@@ -88,6 +88,7 @@ type gqlError struct {
 // gqlResponse is a decoded GraphQL response.
 type gqlResponse struct {
 	Status     int
+	Header     http.Header     `json:"-"`
 	Data       map[string]any  `json:"data"`
 	Errors     []gqlError      `json:"errors"`
 	Extensions map[string]any  `json:"extensions"`
@@ -106,29 +107,49 @@ func (r gqlResponse) codes() []string {
 // post sends a GraphQL request as JSON and decodes the answer.
 func (e *testEnv) post(query string, vars map[string]any, headers ...string) gqlResponse {
 	e.t.Helper()
+	out, err := e.send(query, vars, headers...)
+	require.NoError(e.t, err, string(out.Raw))
+	return out
+}
+
+// send is post for any goroutine: it returns what fails instead of failing
+// the test.
+func (e *testEnv) send(query string, vars map[string]any, headers ...string) (gqlResponse, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	require.NoError(e.t, err)
+	if err != nil {
+		return gqlResponse{}, err
+	}
 	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/query", bytes.NewReader(body))
-	require.NoError(e.t, err)
+	if err != nil {
+		return gqlResponse{}, err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	return e.do(req)
+	return roundTrip(req)
 }
 
 func (e *testEnv) do(req *http.Request) gqlResponse {
 	e.t.Helper()
+	out, err := roundTrip(req)
+	require.NoError(e.t, err, string(out.Raw))
+	return out
+}
+
+// roundTrip sends req and decodes the answer.
+func roundTrip(req *http.Request) (gqlResponse, error) {
 	resp, err := http.DefaultClient.Do(req)
-	require.NoError(e.t, err)
+	if err != nil {
+		return gqlResponse{}, err
+	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	require.NoError(e.t, err)
-	out := gqlResponse{Status: resp.StatusCode, Raw: raw}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/") {
-		require.NoError(e.t, json.Unmarshal(raw, &out), string(raw))
+	out := gqlResponse{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	if err == nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/") {
+		err = json.Unmarshal(raw, &out)
 	}
-	return out
+	return out, err
 }
 
 // dig walks a decoded JSON value by keys and indexes.

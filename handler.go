@@ -20,6 +20,7 @@ import (
 	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/ide"
+	"github.com/groupdir/gateway/idempotency"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
@@ -47,7 +48,9 @@ type gateway struct {
 // and /metrics.
 func (g *gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/query", g.metrics.instrument(gzhttp.GzipHandler(g.perRequest(g.graphQL()))))
+	idempotent := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryOptions{}),
+		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes})
+	mux.Handle("/query", g.metrics.instrument(gzhttp.GzipHandler(idempotent(g.perRequest(g.graphQL())))))
 	if g.cfg.IDE {
 		mux.Handle("GET /{$}", ide.Handler(ide.Options{Title: "Directory gateway", Endpoint: "/query"}))
 	}
@@ -64,7 +67,8 @@ func (g *gateway) Handler() http.Handler {
 // (handler.NewDefaultServer would switch on more), behind the guard, which
 // owns its HTTP transport, limits, introspection and suggestion settings.
 func (g *gateway) graphQL() http.Handler {
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups)})
+	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups,
+		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs))})
 	srv := handler.New(es)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(g.log))

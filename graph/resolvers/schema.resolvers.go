@@ -106,6 +106,7 @@ func (r *mutationResolver) SetDynamicDefinition(ctx context.Context, groupID str
 	if err != nil {
 		return nil, err
 	}
+	defer loaders.For(ctx).ForgetGroup(ctx, groupID) // the rules change the members
 	if err := r.genesys.PutDynamicSettings(ctx, groupID, q); err != nil {
 		return nil, err
 	}
@@ -121,6 +122,7 @@ func (r *mutationResolver) RemoveDynamicDefinition(ctx context.Context, groupID 
 	if err := upstream.CheckID("groupId", groupID); err != nil {
 		return nil, err
 	}
+	defer loaders.For(ctx).ForgetGroup(ctx, groupID)
 	return deleted(groupID, r.genesys.DeleteDynamicSettings(ctx, groupID))
 }
 
