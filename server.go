@@ -27,8 +27,8 @@ import (
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	"os/signal"
+	"runtime/debug"
 	defer stop()
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "gateway:", err)
