@@ -227,6 +227,11 @@ func (l *Loaders) forgetPrefetch(id string, p *prefetch) {
 	}
 }
 
+// PrefetchMembers starts the members pages of keys now, without waiting.
+func (l *Loaders) PrefetchMembers(ctx context.Context, keys []MembersKey) {
+	l.members.LoadMany(ctx, keys)
+}
+
 // PrimeGroups stores groups fetched some other way (a page, a search), so
 // that later lookups of their ids in the same request cost nothing.
 func (l *Loaders) PrimeGroups(ctx context.Context, groups []genesys.Group) {

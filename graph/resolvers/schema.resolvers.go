@@ -180,6 +180,7 @@ func (r *queryResolver) Groups(ctx context.Context, ids []string, jabberIds []st
 		return nil, err
 	}
 	loaders.For(ctx).PrimeGroups(ctx, l.Entities)
+	prefetchMembers(ctx, l.Entities)
 	return groupPage(l), nil
 }
 

@@ -60,7 +60,14 @@ func membersOnly(oc *graphql.OperationContext, set ast.SelectionSet, groupID str
 	if first == nil {
 		return loaders.MembersKey{}, false
 	}
-	args := first.ArgumentMap(oc.Variables)
+	return membersFieldKey(oc, *first, groupID)
+}
+
+// membersFieldKey reads the arguments of a members field as the members
+// resolver will see them; false when they cannot be read or are invalid
+// (the resolver then reports the error itself).
+func membersFieldKey(oc *graphql.OperationContext, f graphql.CollectedField, groupID string) (loaders.MembersKey, bool) {
+	args := f.ArgumentMap(oc.Variables)
 	pageSize, ok1 := intArg(args["pageSize"])
 	pageNumber, ok2 := intArg(args["pageNumber"])
 	order, ok3 := enumArg[model.SortOrder](args["sortOrder"])
