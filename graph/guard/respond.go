@@ -108,9 +108,6 @@ func (g *guard) refuse(w http.ResponseWriter, r *http.Request, media string, ref
 	if ref.allow != "" {
 		w.Header().Set("Allow", ref.allow)
 	}
-	if status == http.StatusRequestEntityTooLarge {
-		w.Header().Set("Connection", "close") // the rest of the body is never read
-	}
 	attrs := []slog.Attr{slog.Int("status", status), slog.Any("code", ref.errs[0].Extensions["code"])}
 	if limit, ok := ref.errs[0].Extensions["limit"]; ok {
 		attrs = append(attrs, slog.Any("limit", limit))
