@@ -11,6 +11,7 @@ import (
 
 	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/graph/resolvers"
+	"github.com/groupdir/gateway/telemetry"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 )
@@ -51,6 +52,9 @@ type Config struct {
 	GenesysResilience, UsergroupResilience upstream.ResilienceOptions
 	// Limits bound every GraphQL request (README "Query and HTTP limits").
 	Limits guard.Limits
+	// Tracing says whether spans are exported over OTLP (the standard
+	// OTEL_* variables; README "Operating it").
+	Tracing telemetry.TracingConfig
 	// MaxMemberIDs bounds the ids of one membership mutation
 	// (GATEWAY_MAX_MEMBER_IDS).
 	MaxMemberIDs int
@@ -83,6 +87,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.loadLogging(getenv, fail)
 	c.loadResilience(getenv, fail)
 	c.loadLimits(getenv, fail)
+	var err error
+	if c.Tracing, err = telemetry.TracingConfigFromEnv(getenv); err != nil {
+		errs = append(errs, err)
+	}
 	if v := getenv("UPSTREAM_READ_CACHE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > time.Hour {

@@ -26,12 +26,14 @@ type demo struct {
 }
 
 // startDemo starts the emulators, seeded with size, and fills cfg with
-// their URLs and freshly generated credentials.
-func startDemo(cfg *Config, size demodata.Size) (*demo, error) {
+// their URLs and freshly generated credentials. tokenTTL is the lifetime of
+// the Genesys emulator's tokens (zero: its default).
+func startDemo(cfg *Config, size demodata.Size, tokenTTL time.Duration) (*demo, error) {
 	cfg.GenesysClientID, cfg.GenesysSecret = "demo-client", randomSecret()
 	cfg.UsergroupCompanyID, cfg.UsergroupKey = demodata.CompanyID, randomSecret()
 	d := &demo{
-		genesys: genesysemu.New(genesysemu.Options{Size: size, ClientID: cfg.GenesysClientID, ClientSecret: cfg.GenesysSecret}),
+		genesys: genesysemu.New(genesysemu.Options{Size: size, ClientID: cfg.GenesysClientID, ClientSecret: cfg.GenesysSecret,
+			TokenTTL: tokenTTL}),
 		usergroups: usergroupsemu.New(usergroupsemu.Options{Size: size, CompanyID: cfg.UsergroupCompanyID,
 			IntegrationKey: cfg.UsergroupKey}),
 	}

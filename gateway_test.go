@@ -53,13 +53,13 @@ func setup(t *testing.T, env map[string]string) *testEnv {
 }
 
 // setupSized is setup with a data set of the given size (benchmarks use
-// demodata.Bench).
-func setupSized(t testing.TB, env map[string]string, size demodata.Size) *testEnv {
+// demodata.Bench) and newGateway's options (tracing, readiness TTL).
+func setupSized(t testing.TB, env map[string]string, size demodata.Size, opts ...option) *testEnv {
 	t.Helper()
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	require.NoError(t, err)
 	logs := &syncBuffer{}
-	gw, err := newGateway(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), size)
+	gw, err := newGateway(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), size, opts...)
 	require.NoError(t, err)
 	srv := httptest.NewServer(gw.Handler())
 	t.Cleanup(func() {

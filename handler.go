@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/klauspost/compress/gzhttp"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/graph"
@@ -21,6 +17,7 @@ import (
 	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/ide"
 	"github.com/groupdir/gateway/idempotency"
+	"github.com/groupdir/gateway/telemetry"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
@@ -36,7 +33,7 @@ type gateway struct {
 	log        *slog.Logger
 	genesys    *genesys.Client
 	usergroups *usergroups.Client
-	metrics    *metrics
+	telemetry  *telemetry.Telemetry
 	ready      *readiness
 	// resilience protects each upstream, by name (breaker state, in-flight calls).
 	resilience map[string]*upstream.Resilience
@@ -50,7 +47,7 @@ func (g *gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	idempotent := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryOptions{}),
 		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes})
-	mux.Handle("/query", g.metrics.instrument(gzhttp.GzipHandler(idempotent(g.perRequest(g.graphQL())))))
+	mux.Handle("/query", g.telemetry.Middleware(gzhttp.GzipHandler(idempotent(g.perRequest(g.graphQL())))))
 	if g.cfg.IDE {
 		mux.Handle("GET /{$}", ide.Handler(ide.Options{Title: "Directory gateway", Endpoint: "/query"}))
 	}
@@ -59,7 +56,7 @@ func (g *gateway) Handler() http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", g.ready.serve)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(g.metrics.registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", g.telemetry.MetricsHandler())
 	return mux
 }
 
@@ -73,6 +70,7 @@ func (g *gateway) graphQL() http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(g.log))
 	srv.SetRecoverFunc(resolvers.Recover(g.log))
+	g.telemetry.Instrument(srv)
 	srv.AroundResponses(reportCost)
 	srv.AroundOperations(resolvers.Prefetch)
 	return guard.Protect(srv, es.Schema(), guard.Options{
@@ -87,13 +85,12 @@ func (g *gateway) graphQL() http.Handler {
 var listSizes = map[string]int{"Query.teams": 200}
 
 // perRequest gives each request its operation deadline and its own loaders
-// and upstream call counter.
+// (telemetry.Middleware, around it, gives it its upstream call counter).
 func (g *gateway) perRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), g.cfg.OperationTimeout)
 		defer cancel()
-		ctx = upstream.WithCalls(ctx, &upstream.Calls{})
-		ctx = loaders.With(ctx, loaders.New(g.genesys, g.usergroups, loaders.Options{}))
+		ctx = loaders.With(ctx, loaders.New(g.genesys, g.usergroups, loaders.Options{ObserveBatch: g.telemetry.ObserveBatch}))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -113,99 +110,4 @@ func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 		upstream.Genesys: calls.Genesys(), upstream.Usergroups: calls.Usergroups(),
 	}}
 	return resp
-}
-
-// readiness answers /readyz: ready once each upstream's credentials work.
-// Results are cached briefly so probes cost (almost) no upstream calls.
-type readiness struct {
-	mode   string
-	checks map[string]func(context.Context) error
-	ttl    time.Duration
-
-	cache chan readyState // one-slot: holds the last state
-}
-
-type readyState struct {
-	at     time.Time
-	states map[string]string
-	ok     bool
-}
-
-func newReadiness(mode string, checks map[string]func(context.Context) error) *readiness {
-	r := &readiness{mode: mode, checks: checks, ttl: 10 * time.Second, cache: make(chan readyState, 1)}
-	r.cache <- readyState{}
-	return r
-}
-
-func (r *readiness) state(ctx context.Context) readyState {
-	st := <-r.cache
-	defer func() { r.cache <- st }()
-	if !st.at.IsZero() && time.Since(st.at) < r.ttl {
-		return st
-	}
-	st = readyState{at: time.Now(), states: map[string]string{}, ok: true}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	for name, check := range r.checks {
-		if err := check(ctx); err != nil {
-			st.states[name] = "unavailable: " + err.Error()
-			st.ok = false
-			continue
-		}
-		st.states[name] = "ok"
-	}
-	if !st.ok {
-		st.at = time.Time{} // do not cache a failure: the next probe checks again
-	}
-	return st
-}
-
-func (r *readiness) serve(w http.ResponseWriter, req *http.Request) {
-	st := r.state(req.Context())
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if !st.ok {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"ready": st.ok, "mode": r.mode, "upstreams": st.states})
-}
-
-// metrics are the gateway's Prometheus metrics, in their own registry.
-type metrics struct {
-	registry         *prometheus.Registry
-	requests         *prometheus.CounterVec
-	upstreamRequests *prometheus.CounterVec
-	upstreamDuration *prometheus.HistogramVec
-}
-
-func newMetrics() *metrics {
-	m := &metrics{
-		registry: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_http_requests_total", Help: "GraphQL HTTP requests by method and status code.",
-		}, []string{"method", "code"}),
-		upstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "gateway_upstream_requests_total", Help: "Calls to the upstream APIs by upstream, method and status code (0: no answer).",
-		}, []string{"upstream", "method", "code"}),
-		upstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "gateway_upstream_request_duration_seconds", Help: "Upstream call latency.",
-			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
-		}, []string{"upstream"}),
-	}
-	m.registry.MustRegister(m.requests, m.upstreamRequests, m.upstreamDuration,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	return m
-}
-
-func (m *metrics) instrument(next http.Handler) http.Handler {
-	return promhttp.InstrumentHandlerCounter(m.requests, next)
-}
-
-// upstreamTransport counts and times the calls to one upstream.
-func (m *metrics) upstreamTransport(name string) func(http.RoundTripper) http.RoundTripper {
-	return func(rt http.RoundTripper) http.RoundTripper {
-		rt = promhttp.InstrumentRoundTripperCounter(m.upstreamRequests.MustCurryWith(prometheus.Labels{"upstream": name}), rt)
-		rt = promhttp.InstrumentRoundTripperDuration(m.upstreamDuration.MustCurryWith(prometheus.Labels{"upstream": name}), rt)
-		return upstream.CountCalls(name, rt)
-	}
 }

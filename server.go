@@ -21,6 +21,10 @@ import (
 	"syscall"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/groupdir/gateway/telemetry"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/demodata"
 	"github.com/groupdir/gateway/upstream/genesys"
@@ -64,7 +68,17 @@ func run(ctx context.Context, _ []string, getenv func(string) string, stdout, _ 
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stdout)
-	g, err := newGateway(cfg, log, demodata.Demo)
+	tp, err := telemetry.StartTracing(ctx, cfg.Tracing)
+	if err != nil {
+		return err
+	}
+	var opts []option
+	if tp != nil {
+		defer flushTraces(tp, log)
+		opts = append(opts, withTracerProvider(tp))
+		log.Info("tracing: exporting spans over OTLP", "protocol", cfg.Tracing.Protocol)
+	}
+	g, err := newGateway(cfg, log, demodata.Demo, opts...)
 	if err != nil {
 		return err
 	}
@@ -113,13 +127,59 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// flushTraces sends the spans still buffered, on the way out.
+func flushTraces(tp *sdktrace.TracerProvider, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		log.Warn("tracing: flushing spans failed", "error", err.Error())
+	}
+}
+
+// options are newGateway's settings that do not come from the environment.
+type options struct {
+	// tracerProvider, when set, turns tracing on.
+	tracerProvider trace.TracerProvider
+	// readyTTL is how long /readyz trusts a passed check.
+	readyTTL time.Duration
+	// demoTokenTTL is the lifetime of the demo Genesys emulator's tokens
+	// (zero: its default, 24 hours).
+	demoTokenTTL time.Duration
+}
+
+// option sets one of newGateway's options.
+type option func(*options)
+
+// withTracerProvider turns tracing on with tp (tests give an in-memory
+// exporter's).
+func withTracerProvider(tp trace.TracerProvider) option {
+	return func(o *options) { o.tracerProvider = tp }
+}
+
+// withReadyTTL sets how long /readyz trusts a passed check (zero: never).
+func withReadyTTL(d time.Duration) option {
+	return func(o *options) { o.readyTTL = d }
+}
+
+// withDemoTokenTTL sets the lifetime of the demo emulator's tokens; below
+// genesys.TokenEarlyExpiry every token use asks for a new one.
+func withDemoTokenTTL(d time.Duration) option {
+	return func(o *options) { o.demoTokenTTL = d }
+}
+
 // newGateway wires the gateway from cfg. In demo mode it first starts the
 // emulators, seeded with size, and says so in the first log line.
-func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, error) {
-	g := &gateway{cfg: cfg, log: log, metrics: newMetrics(), resilience: map[string]*upstream.Resilience{}}
+func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option) (*gateway, error) {
+	o := options{readyTTL: defaultReadyTTL}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	log = slog.New(telemetry.LogHandler(log.Handler()))
+	g := &gateway{cfg: cfg, log: log, resilience: map[string]*upstream.Resilience{},
+		telemetry: telemetry.New(telemetry.Options{Log: log, TracerProvider: o.tracerProvider})}
 	mode := "upstream"
 	if cfg.Demo {
-		d, err := startDemo(&g.cfg, size)
+		d, err := startDemo(&g.cfg, size, o.demoTokenTTL)
 		if err != nil {
 			return nil, fmt.Errorf("demo mode: %w", err)
 		}
@@ -138,15 +198,17 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, err
 	if g.usergroups, err = usergroups.New(cfg.UsergroupURL, cfg.UsergroupCompanyID, cfg.UsergroupKey, ugHTTP); err != nil {
 		return nil, fmt.Errorf("USERGROUP_API_URL: %w", err)
 	}
-	g.ready = newReadiness(mode, map[string]func(context.Context) error{
-		upstream.Genesys: func(context.Context) error {
-			_, err := tokens.Token()
-			return err
-		},
-		upstream.Usergroups: func(ctx context.Context) error {
-			_, err := g.usergroups.Search(ctx, usergroups.SearchOptions{PageSize: 1})
-			return err
-		},
+	g.ready = newReadiness(mode, o.readyTTL, map[string]readyCheck{
+		upstream.Genesys: {what: "token", breaker: g.resilience[upstream.Genesys].BreakerState,
+			check: func(context.Context) error {
+				_, err := tokens.Token()
+				return err
+			}},
+		upstream.Usergroups: {what: "credentials", breaker: g.resilience[upstream.Usergroups].BreakerState,
+			check: func(ctx context.Context) error {
+				_, err := g.usergroups.Search(ctx, usergroups.SearchOptions{PageSize: 1})
+				return err
+			}},
 	})
 	return g, nil
 }
@@ -154,14 +216,17 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size) (*gateway, err
 // clientOptions is the stack every call to one upstream goes through,
 // outermost first: read sharing (identical reads in flight made once, and
 // the optional read cache), then resilience (retries, breaker, rate limit,
-// concurrency bound: what sharing saves costs none of them), then metrics
-// and per-request call counting of every attempt, then the pooled transport.
+// concurrency bound: what sharing saves costs none of them), then
+// telemetry (metrics, client span, per-request call counting) of every
+// attempt, then the pooled transport.
 func (g *gateway) clientOptions(name string, o upstream.ResilienceOptions) upstream.ClientOptions {
+	o.Observer = g.telemetry.Observer()
 	r := upstream.NewResilience(name, o)
 	g.resilience[name] = r
+	g.telemetry.WatchUpstream(name, r, o.RatePerMinute)
 	return upstream.ClientOptions{
 		Timeout:    g.cfg.AttemptTimeout,
-		Wrap:       g.metrics.upstreamTransport(name),
+		Wrap:       g.telemetry.UpstreamTransport(name),
 		Resilience: r,
 		Outer: func(rt http.RoundTripper) http.RoundTripper {
 			return upstream.NewReadSharing(rt, g.cfg.ReadCacheTTL)

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/groupdir/gateway/idempotency"
 	"github.com/groupdir/gateway/telemetry/requestid"
 	"github.com/groupdir/gateway/upstream"
 )
@@ -92,9 +93,7 @@ func (t *Telemetry) finish(ctx context.Context, r *http.Request, rw *recorder, d
 	x := rw.x
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if !x.handled {
-		x.codes, x.label, x.outcome = sniffCodes(x.sniffed), labelUnknown, OutcomeRefused
-	}
+	x.settle(rw.Header())
 	calls := map[string]int64{upstream.Genesys: x.calls.Genesys(), upstream.Usergroups: x.calls.Usergroups()}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method), slog.Int("status", rw.status),
@@ -102,7 +101,7 @@ func (t *Telemetry) finish(ctx context.Context, r *http.Request, rw *recorder, d
 		slog.Group("upstream_calls", slog.Int64(upstream.Genesys, calls[upstream.Genesys]),
 			slog.Int64(upstream.Usergroups, calls[upstream.Usergroups])),
 	}
-	if x.handled || len(x.codes) > 0 { // a GraphQL answer (not a CORS preflight)
+	if x.outcome != "" { // a GraphQL answer (not a CORS preflight)
 		m.requests.WithLabelValues(x.label, x.outcome).Inc()
 		m.duration.WithLabelValues(x.label).Observe(d.Seconds())
 		for name, n := range calls {
@@ -115,6 +114,22 @@ func (t *Telemetry) finish(ctx context.Context, r *http.Request, rw *recorder, d
 			slog.String("outcome", x.outcome), slog.Any("error_codes", x.codes))
 	}
 	t.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+}
+
+// settle fills in an answer gqlgen did not give: a replay of a stored
+// answer (its errors were counted the first time), or a refusal by a
+// middleware, whose codes are read from the answer; anything else (a CORS
+// preflight) keeps no outcome. x.mu is held.
+func (x *exchange) settle(h http.Header) {
+	switch {
+	case x.handled:
+	case h.Get(idempotency.HeaderReplayed) == "true":
+		x.label, x.outcome = labelUnknown, OutcomeReplayed
+	default:
+		if x.codes = sniffCodes(x.sniffed); len(x.codes) > 0 {
+			x.label, x.outcome = labelUnknown, OutcomeRefused
+		}
+	}
 }
 
 // codeLabel is the label of an error code: the code when the contract

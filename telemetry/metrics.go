@@ -29,6 +29,9 @@ const (
 	// OutcomeRefused is a request refused before execution (malformed,
 	// parse or validation failure, a limit).
 	OutcomeRefused = "refused"
+	// OutcomeReplayed is a repeated mutation answered from the idempotency
+	// store.
+	OutcomeReplayed = "replayed"
 )
 
 // breakerStates maps a breaker state to the value of
@@ -78,7 +81,7 @@ func newMetrics() *metrics {
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gateway_http_requests_in_flight",
 			Help: "Requests to /query being served."}),
 		requests: counter("gateway_graphql_requests_total",
-			"GraphQL requests by operation name (bounded: anonymous, unknown, other) and outcome (success, partial, error, refused).",
+			"GraphQL requests by operation name (bounded: anonymous, unknown, other) and outcome (success, partial, error, refused, replayed).",
 			"operation", "outcome"),
 		duration: histogram("gateway_graphql_request_duration_seconds",
 			"GraphQL request latency, from the request to the end of the answer.", latencyBuckets, "operation"),
