@@ -2,11 +2,8 @@ package guard
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/validator"
-	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 // transport is the gqlgen transport of a protected server. It serves only
@@ -36,22 +33,4 @@ func (transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
 	writeJSON(w, req.media, http.StatusOK, responses(ctx))
-}
-
-// rulesWithoutSuggestions are gqlparser's default validation rules with
-// every rule that can add "Did you mean …?" replaced by its variant without
-// suggestions, so that a production server does not reveal its schema.
-func rulesWithoutSuggestions() *rules.Rules {
-	r := rules.NewDefaultRules()
-	for _, quiet := range []validator.Rule{
-		rules.FieldsOnCorrectTypeRuleWithoutSuggestions,
-		rules.KnownArgumentNamesRuleWithoutSuggestions,
-		rules.KnownTypeNamesRuleWithoutSuggestions,
-		rules.ScalarLeafsRuleWithoutSuggestions,
-		rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
-	} {
-		r.RemoveRule(strings.TrimSuffix(quiet.Name, "WithoutSuggestions"))
-		r.AddRule(quiet.Name, quiet.RuleFunc)
-	}
-	return r
 }
