@@ -21,10 +21,12 @@ const (
 	// one upstream answer), unless Options.ListSizes names it.
 	DefaultListSize = 10
 	// MaxListSize bounds every size argument: the largest page any field
-	// accepts (the Usergroup search's 250). A larger value is refused by the
-	// resolvers before any upstream call, so it never costs more; a request
-	// with 10,000 ids is therefore answered BAD_USER_INPUT, not
-	// QUERY_TOO_COMPLEX.
+	// accepts (the Usergroup search's 250). A larger page size or id list of
+	// a read is refused by the resolvers before any upstream call, so it
+	// never costs more; a request with 10,000 ids is therefore answered
+	// BAD_USER_INPUT, not QUERY_TOO_COMPLEX. (Membership mutations accept up
+	// to GATEWAY_MAX_MEMBER_IDS ids; their per-id results count 250 at most,
+	// their writes are bounded by that setting and MaxMutationAliases.)
 	MaxListSize = 250
 )
 
