@@ -7,9 +7,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/klauspost/compress/gzhttp"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/graph"
 	"github.com/groupdir/gateway/graph/guard"
@@ -67,7 +65,7 @@ func (g *gateway) graphQL() http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups,
 		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs))})
 	srv := handler.New(es)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	srv.SetQueryCache(newQueryCache(queryCacheSize))
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(g.log))
 	srv.SetRecoverFunc(resolvers.Recover(g.log))
 	g.telemetry.Instrument(srv)
