@@ -14,8 +14,14 @@ import (
 	"github.com/groupdir/gateway/telemetry/requestid"
 )
 
-// maxUpstreamErrorLogs bounds the upstream error lines one request logs.
-const maxUpstreamErrorLogs = 10
+// Bounds of what one request logs.
+const (
+	// maxUpstreamErrorLogs bounds its upstream error lines.
+	maxUpstreamErrorLogs = 10
+	// maxLoggedNameLen is the longest operation name logged as it is; a
+	// longer one is logged as its label.
+	maxLoggedNameLen = 128
+)
 
 // Instrument adds the telemetry extensions to srv. Call it before any
 // operation middleware that starts upstream calls (a prefetch), so that
@@ -55,7 +61,10 @@ func (o operations) InterceptOperation(ctx context.Context, next graphql.Operati
 	}
 	if x := exchangeFrom(ctx); x != nil {
 		x.mu.Lock()
-		x.executed, x.name, x.opType, x.label = true, name, opType, o.t.operations.operationLabel(name)
+		x.executed, x.opType, x.label = true, opType, o.t.operations.operationLabel(name)
+		if len(name) <= maxLoggedNameLen {
+			x.name = name
+		}
 		x.mu.Unlock()
 	}
 	if o.t.tracer == nil {

@@ -102,18 +102,23 @@ func (t *Telemetry) finish(ctx context.Context, r *http.Request, rw *recorder, d
 			slog.Int64(upstream.Usergroups, calls[upstream.Usergroups])),
 	}
 	if x.outcome != "" { // a GraphQL answer (not a CORS preflight)
-		m.requests.WithLabelValues(x.label, x.outcome).Inc()
-		m.duration.WithLabelValues(x.label).Observe(d.Seconds())
-		for name, n := range calls {
-			m.callsPerRequest.WithLabelValues(name).Observe(float64(n))
-		}
-		for _, code := range x.codes {
-			m.errors.WithLabelValues(codeLabel(code)).Inc()
-		}
+		m.recordGraphQL(x, calls, d)
 		attrs = append(attrs, slog.String("operation", first(x.name, x.label)), slog.String("operation_type", x.opType),
 			slog.String("outcome", x.outcome), slog.Any("error_codes", x.codes))
 	}
 	t.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+}
+
+// recordGraphQL records one GraphQL request's metrics. x.mu is held.
+func (m *metrics) recordGraphQL(x *exchange, calls map[string]int64, d time.Duration) {
+	m.requests.WithLabelValues(x.label, x.outcome).Inc()
+	m.duration.WithLabelValues(x.label).Observe(d.Seconds())
+	for name, n := range calls {
+		m.callsPerRequest.WithLabelValues(name).Observe(float64(n))
+	}
+	for _, code := range x.codes {
+		m.errors.WithLabelValues(codeLabel(code)).Inc()
+	}
 }
 
 // settle fills in an answer gqlgen did not give: a replay of a stored
