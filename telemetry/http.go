@@ -94,6 +94,9 @@ func (t *Telemetry) finish(ctx context.Context, r *http.Request, rw *recorder, d
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.settle(rw.Header())
+	if x.codes == nil {
+		x.codes = []string{} // logged as [], not null
+	}
 	calls := map[string]int64{upstream.Genesys: x.calls.Genesys(), upstream.Usergroups: x.calls.Usergroups()}
 	attrs := []slog.Attr{
 		slog.String("method", r.Method), slog.Int("status", rw.status),

@@ -90,7 +90,7 @@ func TestTracingConfigFromEnv(t *testing.T) {
 }
 
 func TestStartTracingOffReturnsNoProvider(t *testing.T) {
-	tp, err := StartTracing(context.Background(), TracingConfig{})
+	tp, err := StartTracing(context.Background(), TracingConfig{}, slog.Default())
 	require.NoError(t, err)
 	assert.Nil(t, tp)
 }

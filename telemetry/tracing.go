@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
@@ -58,11 +60,15 @@ func TracingConfigFromEnv(getenv func(string) string) (TracingConfig, error) {
 
 // StartTracing returns the tracer provider that exports spans over OTLP as
 // c says, or nil when tracing is off. Shut the provider down on exit to
-// flush what it holds.
-func StartTracing(ctx context.Context, c TracingConfig) (*sdktrace.TracerProvider, error) {
+// flush what it holds. Export failures are logged to log at warn (this sets
+// OpenTelemetry's process-wide error handler).
+func StartTracing(ctx context.Context, c TracingConfig, log *slog.Logger) (*sdktrace.TracerProvider, error) {
 	if !c.Enabled {
 		return nil, nil
 	}
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		log.Warn("tracing: exporting spans failed", "error", err.Error())
+	}))
 	var client otlptrace.Client
 	if c.Protocol == protocolGRPC {
 		client = otlptracegrpc.NewClient()
