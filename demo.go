@@ -72,10 +72,14 @@ func (d *demo) quiet() {
 }
 
 func (d *demo) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Idle keep-alive connections close at once; a request still running
+	// gets a short grace, then its connection is closed.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	for _, s := range d.servers {
-		_ = s.Shutdown(ctx)
+		if s.Shutdown(ctx) != nil {
+			_ = s.Close()
+		}
 	}
 }
 
