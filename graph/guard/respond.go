@@ -10,6 +10,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/groupdir/gateway/telemetry/requestid"
 )
 
 // Error codes of the refusals (the contract's extensions.code).
@@ -113,6 +115,11 @@ func (g *guard) refuse(w http.ResponseWriter, r *http.Request, media string, ref
 		attrs = append(attrs, slog.Any("limit", limit))
 	}
 	g.log.LogAttrs(r.Context(), slog.LevelDebug, "graphql request refused", attrs...)
+	if id := requestid.From(r.Context()); id != "" {
+		for _, e := range ref.errs {
+			e.Extensions["requestId"] = id
+		}
+	}
 	writeJSON(w, media, status, errorResponse{Errors: ref.errs})
 }
 
