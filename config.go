@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groupdir/gateway/auth"
 	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/telemetry"
@@ -31,8 +32,19 @@ type Config struct {
 	Demo bool
 	// Env is envDevelopment or envProduction.
 	Env string
-	// AuthMode is how callers are authenticated.
+	// AuthMode is how callers are authenticated: auth.ModeNone, ModeJWT or
+	// ModeGenesys.
 	AuthMode string
+	// AuthJWT is the JWT verification of AUTH_MODE=jwt (AUTH_JWKS_URL,
+	// AUTH_ISSUER, AUTH_AUDIENCE, AUTH_PERMISSIONS_CLAIM).
+	AuthJWT auth.JWTOptions
+	// CallerRatePerMinute is each caller's budget of upstream calls a
+	// minute (AUTH_RATE_LIMIT_PER_MINUTE; 0: no limit).
+	CallerRatePerMinute int
+	// TrustedProxyHops is how many proxies in front of the gateway append
+	// to X-Forwarded-For (AUTH_TRUSTED_PROXY_HOPS): it names the client of
+	// AUTH_MODE=none.
+	TrustedProxyHops int
 
 	GenesysAPIURL, GenesysLoginURL  string
 	GenesysClientID, GenesysSecret  string
@@ -149,20 +161,60 @@ func (c *Config) loadModes(getenv func(string) string, fail func(string, string,
 	case c.Env != envDevelopment && c.Env != envProduction:
 		fail("GATEWAY_ENV", "must be %s or %s", envDevelopment, envProduction)
 	}
-	c.AuthMode = getenv("AUTH_MODE")
-	switch {
-	case c.AuthMode == "" && c.Demo:
-		c.AuthMode = "none"
-	case c.AuthMode == "":
-		fail("AUTH_MODE", "is required outside demo mode (none)")
-	case c.AuthMode != "none":
-		fail("AUTH_MODE", "%q is not supported by this version (none)", c.AuthMode)
-	}
+	c.loadAuth(getenv, fail)
 	dev := c.Env == envDevelopment
 	c.Introspection = boolVar(getenv, fail, "GATEWAY_INTROSPECTION", dev)
 	c.Suggestions = boolVar(getenv, fail, "GATEWAY_FIELD_SUGGESTIONS", dev)
 	c.IDE = boolVar(getenv, fail, "GATEWAY_IDE", dev)
 }
+
+// authModes are the values of AUTH_MODE, as listed in errors.
+const authModes = auth.ModeNone + ", " + auth.ModeJWT + " or " + auth.ModeGenesys
+
+// loadAuth reads how callers are authenticated and limited (AUTH_*). In
+// production an implicit AUTH_MODE=none (demo mode's default) is refused.
+func (c *Config) loadAuth(getenv func(string) string, fail func(string, string, ...any)) {
+	c.AuthMode = getenv("AUTH_MODE")
+	switch c.AuthMode {
+	case "":
+		switch {
+		case !c.Demo:
+			fail("AUTH_MODE", "is required outside demo mode (%s)", authModes)
+		case c.Env == envProduction:
+			fail("AUTH_MODE", "must be set explicitly with GATEWAY_ENV=production (%s)", authModes)
+		}
+		c.AuthMode = auth.ModeNone
+	case auth.ModeNone, auth.ModeGenesys:
+	case auth.ModeJWT:
+		c.AuthJWT = auth.JWTOptions{JWKSURL: getenv("AUTH_JWKS_URL"), Issuer: getenv("AUTH_ISSUER"),
+			Audience: getenv("AUTH_AUDIENCE"), PermissionsClaim: getenv("AUTH_PERMISSIONS_CLAIM")}
+		checkURL(fail, "AUTH_JWKS_URL", c.AuthJWT.JWKSURL)
+		required(fail, "AUTH_ISSUER", c.AuthJWT.Issuer)
+		required(fail, "AUTH_AUDIENCE", c.AuthJWT.Audience)
+	default:
+		fail("AUTH_MODE", "must be %s", authModes)
+	}
+	if c.AuthMode != auth.ModeJWT {
+		for _, v := range []string{"AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_PERMISSIONS_CLAIM"} {
+			if getenv(v) != "" {
+				fail(v, "is only used with AUTH_MODE=jwt")
+			}
+		}
+	}
+	c.TrustedProxyHops = intVar(getenv, fail, "AUTH_TRUSTED_PROXY_HOPS", 0, 0, 10)
+	def := defaultCallerRatePerMinute
+	if c.Demo {
+		def = 0
+	}
+	c.CallerRatePerMinute = intVar(getenv, fail, "AUTH_RATE_LIMIT_PER_MINUTE", def, 0, 1e9)
+}
+
+// defaultCallerRatePerMinute is each caller's budget of upstream calls a
+// minute outside demo mode: two fifths of the Genesys client-credentials
+// budget of 300, so that one busy caller always leaves most of it to the
+// others, while a page of 25 groups with their members (26 calls) still
+// fits four times a minute.
+const defaultCallerRatePerMinute = 120
 
 func (c *Config) loadLogging(getenv func(string) string, fail func(string, string, ...any)) {
 	if err := c.LogLevel.UnmarshalText([]byte(or(getenv("LOG_LEVEL"), "info"))); err != nil {

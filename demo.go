@@ -25,15 +25,27 @@ type demo struct {
 	GenesysURL, UsergroupURL string
 }
 
+// demoCallerTokens are the Genesys user tokens the demo emulator accepts,
+// to try AUTH_MODE=genesys (README "Authentication and permissions"): one
+// holding every directory permission, one that may only read.
+var demoCallerTokens = map[string][]string{
+	"demo-admin-token":  {"directory:*:*"},
+	"demo-reader-token": {"directory:group:view"},
+}
+
 // startDemo starts the emulators, seeded with size, and fills cfg with
 // their URLs and freshly generated credentials. tokenTTL is the lifetime of
-// the Genesys emulator's tokens (zero: its default).
-func startDemo(cfg *Config, size demodata.Size, tokenTTL time.Duration) (*demo, error) {
+// the Genesys emulator's tokens (zero: its default); callerTokens are the
+// user tokens it accepts, with their permissions (nil: demoCallerTokens).
+func startDemo(cfg *Config, size demodata.Size, tokenTTL time.Duration, callerTokens map[string][]string) (*demo, error) {
+	if callerTokens == nil {
+		callerTokens = demoCallerTokens
+	}
 	cfg.GenesysClientID, cfg.GenesysSecret = "demo-client", randomSecret()
 	cfg.UsergroupCompanyID, cfg.UsergroupKey = demodata.CompanyID, randomSecret()
 	d := &demo{
 		genesys: genesysemu.New(genesysemu.Options{Size: size, ClientID: cfg.GenesysClientID, ClientSecret: cfg.GenesysSecret,
-			TokenTTL: tokenTTL}),
+			TokenTTL: tokenTTL, Tokens: callerTokens}),
 		usergroups: usergroupsemu.New(usergroupsemu.Options{Size: size, CompanyID: cfg.UsergroupCompanyID,
 			IntegrationKey: cfg.UsergroupKey}),
 	}

@@ -9,9 +9,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/klauspost/compress/gzhttp"
 
+	"github.com/groupdir/gateway/auth"
 	"github.com/groupdir/gateway/graph"
 	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/graph/loaders"
+	"github.com/groupdir/gateway/graph/quota"
 	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/ide"
 	"github.com/groupdir/gateway/idempotency"
@@ -37,6 +39,8 @@ type gateway struct {
 	resilience map[string]*upstream.Resilience
 	// demo is set in demo mode: the in-process emulators.
 	demo *demo
+	// authn authenticates the callers of /query (AUTH_MODE).
+	authn auth.Authenticator
 }
 
 // Handler returns the gateway's HTTP surface: /query, /, /healthz, /readyz
@@ -44,8 +48,10 @@ type gateway struct {
 func (g *gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	idempotent := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryOptions{}),
-		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes})
-	mux.Handle("/query", g.telemetry.Middleware(gzhttp.GzipHandler(idempotent(g.perRequest(g.graphQL())))))
+		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes, Scope: callerScope})
+	authenticate := auth.Middleware(g.authn, auth.Options{Log: g.log, CORSOrigins: g.cfg.CORSOrigins})
+	mux.Handle("/query", g.telemetry.Middleware(authenticate(gzhttp.GzipHandler(idempotent(g.perRequest(
+		quota.Middleware(g.graphQL())))))))
 	if g.cfg.IDE {
 		mux.Handle("GET /{$}", ide.Handler(ide.Options{Title: "Directory gateway", Endpoint: "/query"}))
 	}
@@ -63,7 +69,8 @@ func (g *gateway) Handler() http.Handler {
 // owns its HTTP transport, limits, introspection and suggestion settings.
 func (g *gateway) graphQL() http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups,
-		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs))})
+		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs)),
+		Directives: graph.DirectiveRoot{HasPermission: resolvers.HasPermission}})
 	srv := handler.New(es)
 	srv.SetQueryCache(newQueryCache(queryCacheSize))
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(g.log))
@@ -71,10 +78,13 @@ func (g *gateway) graphQL() http.Handler {
 	g.telemetry.Instrument(srv)
 	srv.AroundResponses(reportCost)
 	srv.AroundOperations(resolvers.Prefetch)
-	return guard.Protect(srv, es.Schema(), guard.Options{
+	h := guard.Protect(srv, es.Schema(), guard.Options{
 		Limits: g.cfg.Limits, Introspection: g.cfg.Introspection, Suggestions: g.cfg.Suggestions,
 		ListSizes: listSizes, CORSOrigins: g.cfg.CORSOrigins, Log: g.log,
 	})
+	// After the guard's complexity limit: a refused document costs no quota.
+	srv.Use(quota.New(quota.Options{PerMinute: g.cfg.CallerRatePerMinute, ListSizes: listSizes}).Extension())
+	return h
 }
 
 // listSizes are the item counts the complexity limit assumes for the long

@@ -147,7 +147,7 @@ func TestRefusedBeforeExecutionStatusFollowsAccept(t *testing.T) {
 }
 
 func TestProductionDefaults(t *testing.T) {
-	prod := setup(t, map[string]string{"GATEWAY_ENV": "production"})
+	prod := setup(t, map[string]string{"GATEWAY_ENV": "production", "AUTH_MODE": "none"})
 	dev := setup(t, nil)
 	t.Run("introspection refused", func(t *testing.T) {
 		r := prod.timedPost(t, `{ __schema { queryType { name } } }`, nil)
@@ -172,7 +172,7 @@ func TestProductionDefaults(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	})
 	t.Run("each turned back on", func(t *testing.T) {
-		e := setup(t, map[string]string{"GATEWAY_ENV": "production", "GATEWAY_INTROSPECTION": "true"})
+		e := setup(t, map[string]string{"GATEWAY_ENV": "production", "AUTH_MODE": "none", "GATEWAY_INTROSPECTION": "true"})
 		r := e.timedPost(t, `{ __type(name: "Group") { name } }`, nil)
 		require.Empty(t, r.Errors)
 		assert.Equal(t, "Group", dig(r.Data, "__type", "name"))

@@ -145,6 +145,9 @@ type options struct {
 	// demoTokenTTL is the lifetime of the demo Genesys emulator's tokens
 	// (zero: its default, 24 hours).
 	demoTokenTTL time.Duration
+	// callerTokens are the Genesys user tokens the demo emulator accepts,
+	// with their permissions (nil: demoCallerTokens).
+	callerTokens map[string][]string
 }
 
 // option sets one of newGateway's options.
@@ -167,6 +170,12 @@ func withDemoTokenTTL(d time.Duration) option {
 	return func(o *options) { o.demoTokenTTL = d }
 }
 
+// withCallerTokens sets the Genesys user tokens the demo emulator accepts
+// (AUTH_MODE=genesys), with their permissions.
+func withCallerTokens(tokens map[string][]string) option {
+	return func(o *options) { o.callerTokens = tokens }
+}
+
 // newGateway wires the gateway from cfg. In demo mode it first starts the
 // emulators, seeded with size, and says so in the first log line.
 func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option) (*gateway, error) {
@@ -179,7 +188,7 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 		telemetry: telemetry.New(telemetry.Options{Log: log, TracerProvider: o.tracerProvider})}
 	mode := "upstream"
 	if cfg.Demo {
-		d, err := startDemo(&g.cfg, size, o.demoTokenTTL)
+		d, err := startDemo(&g.cfg, size, o.demoTokenTTL, o.callerTokens)
 		if err != nil {
 			return nil, fmt.Errorf("demo mode: %w", err)
 		}
@@ -197,6 +206,9 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 	ugHTTP := upstream.NewHTTPClient(g.clientOptions(upstream.Usergroups, cfg.UsergroupResilience))
 	if g.usergroups, err = usergroups.New(cfg.UsergroupURL, cfg.UsergroupCompanyID, cfg.UsergroupKey, ugHTTP); err != nil {
 		return nil, fmt.Errorf("USERGROUP_API_URL: %w", err)
+	}
+	if g.authn, err = g.newAuthenticator(); err != nil {
+		return nil, err
 	}
 	g.ready = newReadiness(mode, o.readyTTL, map[string]readyCheck{
 		upstream.Genesys: {what: "token", breaker: g.resilience[upstream.Genesys].BreakerState,
@@ -235,6 +247,7 @@ func (g *gateway) clientOptions(name string, o upstream.ResilienceOptions) upstr
 }
 
 func (g *gateway) close() {
+	g.closeAuthenticator()
 	if g.demo != nil {
 		g.demo.close()
 	}

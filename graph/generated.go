@@ -37,6 +37,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
+	HasPermission func(ctx context.Context, obj any, next graphql.Resolver, any []string) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -2471,6 +2472,20 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) dir_hasPermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "any",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["any"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Group_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4700,7 +4715,25 @@ func (ec *executionContext) _Group_dynamicDefinition(ctx context.Context, field 
 		func(ctx context.Context) (any, error) {
 			return ec.Resolvers.Group().DynamicDefinition(ctx, obj)
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:view"})
+				if err != nil {
+					var zeroVal *model.DynamicDefinition
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DynamicDefinition
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, obj, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DynamicDefinition) graphql.Marshaler {
 			return ec.marshalODynamicDefinition2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDynamicDefinition(ctx, selections, v)
 		},
@@ -6583,7 +6616,25 @@ func (ec *executionContext) _Mutation_createGroup(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateGroup(ctx, fc.Args["input"].(model.CreateGroupInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:add"})
+				if err != nil {
+					var zeroVal *model.Group
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.Group
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Group) graphql.Marshaler {
 			return ec.marshalOGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroup(ctx, selections, v)
 		},
@@ -6627,7 +6678,25 @@ func (ec *executionContext) _Mutation_updateGroup(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateGroupInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:edit"})
+				if err != nil {
+					var zeroVal *model.Group
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.Group
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Group) graphql.Marshaler {
 			return ec.marshalOGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐGroup(ctx, selections, v)
 		},
@@ -6671,7 +6740,25 @@ func (ec *executionContext) _Mutation_deleteGroup(ctx context.Context, field gra
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteGroup(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:delete"})
+				if err != nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -6803,7 +6890,25 @@ func (ec *executionContext) _Mutation_setDynamicDefinition(ctx context.Context, 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().SetDynamicDefinition(ctx, fc.Args["groupId"].(string), fc.Args["query"].(model.DynamicGroupQueryInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:edit"})
+				if err != nil {
+					var zeroVal *model.DynamicDefinition
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DynamicDefinition
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DynamicDefinition) graphql.Marshaler {
 			return ec.marshalODynamicDefinition2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDynamicDefinition(ctx, selections, v)
 		},
@@ -6847,7 +6952,25 @@ func (ec *executionContext) _Mutation_removeDynamicDefinition(ctx context.Contex
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RemoveDynamicDefinition(ctx, fc.Args["groupId"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:delete"})
+				if err != nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -6891,7 +7014,25 @@ func (ec *executionContext) _Mutation_createUserGroup(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().CreateUserGroup(ctx, fc.Args["input"].(model.CreateUserGroupInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:edit"})
+				if err != nil {
+					var zeroVal *model.UserGroup
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.UserGroup
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroup) graphql.Marshaler {
 			return ec.marshalOUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroup(ctx, selections, v)
 		},
@@ -6935,7 +7076,25 @@ func (ec *executionContext) _Mutation_updateUserGroup(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().UpdateUserGroup(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateUserGroupInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:edit"})
+				if err != nil {
+					var zeroVal *model.UserGroup
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.UserGroup
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroup) graphql.Marshaler {
 			return ec.marshalOUserGroup2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroup(ctx, selections, v)
 		},
@@ -6979,7 +7138,25 @@ func (ec *executionContext) _Mutation_deleteUserGroup(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().DeleteUserGroup(ctx, fc.Args["id"].(string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:delete"})
+				if err != nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DeletePayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
 			return ec.marshalODeletePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
 		},
@@ -7023,7 +7200,25 @@ func (ec *executionContext) _Mutation_addUserGroupUsers(ctx context.Context, fie
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().AddUserGroupUsers(ctx, fc.Args["id"].(string), fc.Args["userIds"].([]string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:edit"})
+				if err != nil {
+					var zeroVal *model.UserGroupMembershipPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.UserGroupMembershipPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroupMembershipPayload) graphql.Marshaler {
 			return ec.marshalOUserGroupMembershipPayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroupMembershipPayload(ctx, selections, v)
 		},
@@ -7067,7 +7262,25 @@ func (ec *executionContext) _Mutation_removeUserGroupUsers(ctx context.Context, 
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RemoveUserGroupUsers(ctx, fc.Args["id"].(string), fc.Args["userIds"].([]string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:edit"})
+				if err != nil {
+					var zeroVal *model.UserGroupMembershipPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.UserGroupMembershipPayload
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.UserGroupMembershipPayload) graphql.Marshaler {
 			return ec.marshalOUserGroupMembershipPayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐUserGroupMembershipPayload(ctx, selections, v)
 		},
@@ -7446,7 +7659,25 @@ func (ec *executionContext) _Query_previewDynamicGroup(ctx context.Context, fiel
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Query().PreviewDynamicGroup(ctx, fc.Args["query"].(model.DynamicGroupQueryInput))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				any, err := ec.unmarshalNString2ᚕstringᚄ(ctx, []any{"directory:group:view"})
+				if err != nil {
+					var zeroVal *model.DynamicGroupPreview
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *model.DynamicGroupPreview
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive0, any)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DynamicGroupPreview) graphql.Marshaler {
 			return ec.marshalNDynamicGroupPreview2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDynamicGroupPreview(ctx, selections, v)
 		},

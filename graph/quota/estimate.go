@@ -1,0 +1,185 @@
+package quota
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Item counts the estimate assumes.
+const (
+	// DefaultPageSize is the items of a page whose size was not given: the
+	// Genesys default page (the pages whose items cost calls are Genesys
+	// group pages).
+	DefaultPageSize = 25
+	// DefaultListSize is the items of a list nothing sizes.
+	DefaultListSize = 10
+	// maxItems bounds the items of one list (the largest page any field
+	// takes; the resolvers refuse larger ones before any upstream call).
+	maxItems = 250
+	// batchSize is how many batched lookups one call serves.
+	batchSize = 100
+	// chunkSize is how many ids one membership write carries.
+	chunkSize = 50
+	// ceiling bounds the estimate (it only needs to exceed any budget).
+	ceiling = 1 << 30
+)
+
+// callsPerItem are the upstream calls of the fields that call an upstream
+// besides the root fields (which cost one each unless named here): per
+// item of the list they are under.
+var callsPerItem = map[string]int{
+	"Query.teams":                     2, // both directories
+	"Mutation.updateGroup":            2, // the current version, then the write
+	"Mutation.addUserGroupUsers":      3, // read, write, verify
+	"Mutation.removeUserGroupUsers":   3,
+	"Mutation.addGroupMembers":        1, // the individuals read, plus the chunks
+	"Mutation.removeGroupMembers":     1,
+	"Group.members":                   1,
+	"Group.individuals":               1,
+	"Group.dynamicDefinition":         1,
+	"Group.userGroups":                1,
+	"MembershipChangePayload.version": 1,
+	"MembershipChangePayload.group":   1,
+}
+
+// batched are the fields whose lookups are collected into calls of
+// batchSize ids (aliases included).
+var batched = map[string]bool{"Query.group": true, "UserGroup.group": true}
+
+// chunked are the mutations that send their ids in writes of chunkSize.
+var chunked = map[string]bool{"Mutation.addGroupMembers": true, "Mutation.removeGroupMembers": true}
+
+// sizeArguments size a list: a page size, or keys whose count is the item
+// count (also one level down, in an input object).
+var sizeArguments = map[string]bool{"pageSize": true, "ids": true, "jabberIds": true, "memberIds": true, "userIds": true}
+
+// Estimate returns the upstream calls op is expected to cost with vars: an
+// upper bound for reads (every aliased field counts, the lookups of
+// Query.group and UserGroup.group count per batch of 100, a field under a
+// list counts once per item of the list, sized by its own or the nearest
+// enclosing size argument, else DefaultPageSize for a page, listSizes or
+// DefaultListSize), and the usual cost of writes. Introspection is free.
+func Estimate(op *ast.OperationDefinition, vars map[string]any, listSizes map[string]int) int {
+	e := estimator{vars: vars, listSizes: listSizes}
+	calls := e.selectionSet(op.SelectionSet, 1, 0)
+	return min(calls+(e.lookups+batchSize-1)/batchSize, ceiling)
+}
+
+type estimator struct {
+	vars      map[string]any
+	listSizes map[string]int
+	// lookups counts the batched lookups.
+	lookups int
+}
+
+// selectionSet sums the calls of set, whose fields run items times; size
+// is the item count an enclosing size argument left for a list below.
+func (e *estimator) selectionSet(set ast.SelectionSet, items, size int) int {
+	total := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			total += e.field(s, items, size)
+		case *ast.InlineFragment:
+			total += e.selectionSet(s.SelectionSet, items, size)
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				total += e.selectionSet(s.Definition.SelectionSet, items, size)
+			}
+		}
+		total = min(total, ceiling)
+	}
+	return total
+}
+
+func (e *estimator) field(f *ast.Field, items, size int) int {
+	if f.Definition == nil || f.ObjectDefinition == nil || strings.HasPrefix(f.Name, "__") {
+		return 0 // introspection, __typename
+	}
+	ids := e.size(f)
+	own := min(ids, maxItems)
+	if own > 0 {
+		size = own
+	} else if f.Definition.Arguments.ForName("pageSize") != nil {
+		size = DefaultPageSize
+	}
+	calls := e.own(f, items, ids)
+	if f.Definition.Type.Elem != nil {
+		n := size
+		if n == 0 {
+			n = e.listSize(f)
+		}
+		items, size = min(items*n, ceiling), 0
+	}
+	return min(calls+e.selectionSet(f.SelectionSet, items, size), ceiling)
+}
+
+// own is the calls f itself makes, run items times; ids is its size
+// argument's count.
+func (e *estimator) own(f *ast.Field, items, ids int) int {
+	name := f.ObjectDefinition.Name + "." + f.Name
+	if batched[name] {
+		e.lookups = min(e.lookups+items, ceiling)
+		return 0
+	}
+	per, ok := callsPerItem[name]
+	if !ok && (f.ObjectDefinition.Name == "Query" || f.ObjectDefinition.Name == "Mutation") {
+		per = 1
+	}
+	if chunked[name] {
+		per += (ids + chunkSize - 1) / chunkSize
+	}
+	return min(items*per, ceiling)
+}
+
+func (e *estimator) listSize(f *ast.Field) int {
+	if n, ok := e.listSizes[f.ObjectDefinition.Name+"."+f.Name]; ok {
+		return n
+	}
+	return DefaultListSize
+}
+
+// size is the largest item count f's size arguments give; 0 when it has
+// none.
+func (e *estimator) size(f *ast.Field) int {
+	largest := 0
+	for _, arg := range f.Arguments {
+		v, err := arg.Value.Value(e.vars)
+		if err != nil {
+			continue
+		}
+		largest = max(largest, sizeOf(arg.Name, v))
+		if obj, ok := v.(map[string]any); ok {
+			for name, inner := range obj {
+				largest = max(largest, sizeOf(name, inner))
+			}
+		}
+	}
+	return largest
+}
+
+// sizeOf is the item count of a size argument: a number, or a list's
+// length.
+func sizeOf(name string, v any) int {
+	if !sizeArguments[name] || v == nil {
+		return 0
+	}
+	var n int64 = 1
+	switch x := v.(type) {
+	case []any:
+		n = int64(len(x))
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case float64:
+		n = int64(min(x, ceiling))
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			n = i
+		}
+	}
+	return int(min(max(n, 1), ceiling))
+}
