@@ -192,6 +192,7 @@ func TestJWTRefusedBeforeAnyUpstreamCall(t *testing.T) {
 			r := e.post(pageQuery, nil, append(bearerHeader(tt.token), "Origin", "https://app.example.com")...)
 			assert.Equal(t, http.StatusUnauthorized, r.Status)
 			assert.Equal(t, []string{codeUnauth}, r.codes())
+			assert.Equal(t, r.Header.Get("X-Request-Id"), r.Errors[0].Extensions["requestId"])
 			assert.Nil(t, r.Data)
 			assert.True(t, strings.HasPrefix(r.Header.Get("WWW-Authenticate"), `Bearer realm="graphql", error="invalid_token"`))
 			assert.Equal(t, "https://app.example.com", r.Header.Get("Access-Control-Allow-Origin"), "a browser app can read the 401")
@@ -366,6 +367,7 @@ func TestCallersAreLimitedIndependently(t *testing.T) {
 		require.NoError(t, err)
 		assert.Positive(t, secs)
 		assert.Equal(t, float64(secs), r.Errors[0].Extensions["retryAfter"])
+		assert.NotEmpty(t, r.Errors[0].Extensions["requestId"])
 		assert.Equal(t, before, e.upstreamCalls(), "a refused request calls nothing")
 	}
 	t.Run("by JWT subject", func(t *testing.T) {

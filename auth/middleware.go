@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/groupdir/gateway/telemetry/requestid"
 )
 
 // Error codes of refused requests (the contract's extensions.code).
@@ -139,11 +141,15 @@ func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, origins ma
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(e.RetryAfter.Seconds()))))
 	}
+	ext := map[string]any{"code": e.Code}
+	if id := requestid.From(r.Context()); id != "" {
+		ext["requestId"] = id
+	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(e.Status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []any{map[string]any{
-		"message": e.Message, "extensions": map[string]any{"code": e.Code},
-	}}})
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]any{"errors": []any{map[string]any{"message": e.Message, "extensions": ext}}})
 }
 
 // challenge is the WWW-Authenticate value of a 401 (RFC 6750): a bare
