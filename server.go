@@ -237,9 +237,12 @@ func (g *gateway) clientOptions(name string, o upstream.ResilienceOptions) upstr
 	g.resilience[name] = r
 	g.telemetry.WatchUpstream(name, r, o.RatePerMinute)
 	return upstream.ClientOptions{
-		Timeout:    g.cfg.AttemptTimeout,
-		Wrap:       g.telemetry.UpstreamTransport(name),
-		Resilience: r,
+		Timeout: g.cfg.AttemptTimeout,
+		// As many pooled connections as calls may be in flight, so a
+		// fan-out never waits for a connection the bound already allows.
+		MaxConnsPerHost: o.MaxConcurrency,
+		Wrap:            g.telemetry.UpstreamTransport(name),
+		Resilience:      r,
 		Outer: func(rt http.RoundTripper) http.RoundTripper {
 			return upstream.NewReadSharing(rt, g.cfg.ReadCacheTTL)
 		},
