@@ -143,20 +143,26 @@ func (c costs) listSize(f *ast.Field) int {
 
 // size is the largest item count f's size arguments give, clamped to
 // [1, MaxListSize]; 0 when it has none.
-func (c costs) size(f *ast.Field) int {
+func (c costs) size(f *ast.Field) int { return ListSize(f, c.vars, MaxListSize) }
+
+// ListSize is the largest item count a field's size arguments give
+// (pageSize, first, or the length of ids, jabberIds, memberIds, userIds,
+// also inside an input object), clamped to [1, limit]; 0 when it has none.
+// The per-caller quota sizes its estimate with it too.
+func ListSize(f *ast.Field, vars map[string]any, limit int) int {
 	largest := 0
 	for _, arg := range f.Arguments {
 		var v any = len(arg.Value.Children) // a literal list: its length, without building it
 		if arg.Value.Kind != ast.ListValue {
 			var err error
-			if v, err = arg.Value.Value(c.vars); err != nil {
+			if v, err = arg.Value.Value(vars); err != nil {
 				continue
 			}
 		}
-		largest = max(largest, sizeOf(arg.Name, v))
+		largest = max(largest, sizeOf(arg.Name, v, limit))
 		if obj, ok := v.(map[string]any); ok {
 			for name, inner := range obj {
-				largest = max(largest, sizeOf(name, inner))
+				largest = max(largest, sizeOf(name, inner, limit))
 			}
 		}
 	}
@@ -165,7 +171,7 @@ func (c costs) size(f *ast.Field) int {
 
 // sizeOf is the item count an argument value gives: a number (a page size,
 // or the length of a literal list), or the length of a list.
-func sizeOf(name string, v any) int {
+func sizeOf(name string, v any, limit int) int {
 	if !sizeArguments[name] || v == nil {
 		return 0
 	}
@@ -178,11 +184,11 @@ func sizeOf(name string, v any) int {
 	case int64:
 		n = x
 	case float64:
-		n = int64(min(x, MaxListSize))
+		n = int64(min(x, float64(limit)))
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
 			n = i
 		}
 	}
-	return int(min(max(n, 1), MaxListSize))
+	return int(min(max(n, 1), int64(limit)))
 }

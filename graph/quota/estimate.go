@@ -1,10 +1,11 @@
 package quota
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/groupdir/gateway/graph/guard"
 )
 
 // Item counts the estimate assumes.
@@ -50,10 +51,6 @@ var batched = map[string]bool{"Query.group": true, "UserGroup.group": true}
 
 // chunked are the mutations that send their ids in writes of chunkSize.
 var chunked = map[string]bool{"Mutation.addGroupMembers": true, "Mutation.removeGroupMembers": true}
-
-// sizeArguments size a list: a page size, or keys whose count is the item
-// count (also one level down, in an input object).
-var sizeArguments = map[string]bool{"pageSize": true, "ids": true, "jabberIds": true, "memberIds": true, "userIds": true}
 
 // Estimate returns the upstream calls op is expected to cost with vars: an
 // upper bound for reads (every aliased field counts, the lookups of
@@ -142,44 +139,5 @@ func (e *estimator) listSize(f *ast.Field) int {
 }
 
 // size is the largest item count f's size arguments give; 0 when it has
-// none.
-func (e *estimator) size(f *ast.Field) int {
-	largest := 0
-	for _, arg := range f.Arguments {
-		v, err := arg.Value.Value(e.vars)
-		if err != nil {
-			continue
-		}
-		largest = max(largest, sizeOf(arg.Name, v))
-		if obj, ok := v.(map[string]any); ok {
-			for name, inner := range obj {
-				largest = max(largest, sizeOf(name, inner))
-			}
-		}
-	}
-	return largest
-}
-
-// sizeOf is the item count of a size argument: a number, or a list's
-// length.
-func sizeOf(name string, v any) int {
-	if !sizeArguments[name] || v == nil {
-		return 0
-	}
-	var n int64 = 1
-	switch x := v.(type) {
-	case []any:
-		n = int64(len(x))
-	case int:
-		n = int64(x)
-	case int64:
-		n = x
-	case float64:
-		n = int64(min(x, ceiling))
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			n = i
-		}
-	}
-	return int(min(max(n, 1), ceiling))
-}
+// none (the same reading as the complexity limit's, without its clamp).
+func (e *estimator) size(f *ast.Field) int { return guard.ListSize(f, e.vars, ceiling) }
