@@ -185,7 +185,7 @@ func decode(resp *http.Response, body []byte, v any) error {
 	if len(body) == 0 || body[0] != '{' {
 		return invalidBody(resp, "")
 	}
-	if field, err := upstream.Decode(body, v); err != nil {
+	if field, err := upstream.Decode(body, v, unmarshalOptions); err != nil {
 		return invalidBody(resp, field)
 	}
 	return nil

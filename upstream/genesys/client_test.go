@@ -31,7 +31,7 @@ const (
 
 // setup returns a client for a fresh httptest server whose handler is the
 // returned mux, authenticated with the static testToken.
-func setup(t *testing.T) (*Client, *http.ServeMux) {
+func setup(t testing.TB) (*Client, *http.ServeMux) {
 	t.Helper()
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
@@ -39,7 +39,7 @@ func setup(t *testing.T) (*Client, *http.ServeMux) {
 	return newTestClient(t, srv.URL, time.Minute), mux
 }
 
-func newTestClient(t *testing.T, baseURL string, timeout time.Duration) *Client {
+func newTestClient(t testing.TB, baseURL string, timeout time.Duration) *Client {
 	t.Helper()
 	hc := upstream.NewHTTPClient(upstream.ClientOptions{Timeout: timeout})
 	c, err := New(baseURL, hc, WithTokenSource(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: testToken})))

@@ -1,0 +1,102 @@
+package genesys
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"testing"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/stretchr/testify/require"
+
+	"github.com/groupdir/gateway/upstream"
+)
+
+// pageCopies is how many times a benchmark repeats the entities of a
+// testdata page (20 entities each) to build a page of 100.
+const pageCopies = 5
+
+// repeatedPage reads a testdata page and returns it with its entities
+// repeated pageCopies times, the envelope kept.
+func repeatedPage(tb testing.TB, name string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile("testdata/" + name)
+	require.NoError(tb, err)
+	var page map[string]jsontext.Value
+	require.NoError(tb, jsonv2.Unmarshal(data, &page))
+	var entities []jsontext.Value
+	require.NoError(tb, jsonv2.Unmarshal(page["entities"], &entities))
+	all := make([]jsontext.Value, 0, len(entities)*pageCopies)
+	for range pageCopies {
+		all = append(all, entities...)
+	}
+	page["entities"], err = jsonv2.Marshal(all)
+	require.NoError(tb, err)
+	out, err := jsonv2.Marshal(page, jsonv2.Deterministic(true))
+	require.NoError(tb, err)
+	return out
+}
+
+// benchServer returns a client whose every GET is answered with body.
+func benchServer(b *testing.B, body []byte) *Client {
+	b.Helper()
+	c, mux := setup(b)
+	mux.HandleFunc("GET /api/v2/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	return c
+}
+
+// BenchmarkGetGroupMembers100 is GetGroupMembers of a 100-user page (~68 KB)
+// through an httptest server: request, read, decode.
+func BenchmarkGetGroupMembers100(b *testing.B) {
+	c := benchServer(b, repeatedPage(b, "members20.json"))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.GetGroupMembers(ctx, groupID, MembersOptions{PageSize: 100}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkGetGroups100 is GetGroups of a 100-group page (~66 KB) through an
+// httptest server.
+func BenchmarkGetGroups100(b *testing.B) {
+	c := benchServer(b, repeatedPage(b, "groups20.json"))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.GetGroups(ctx, GetGroupsOptions{PageSize: 100}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchDecode measures upstream.Decode alone of the page in testdata/name,
+// repeated to 100 entities, into a fresh T: with json v2's reflection
+// ("jsonv2") and with the client's hand-written unmarshalers ("hand").
+func benchDecode[T any](b *testing.B, name string) {
+	data := repeatedPage(b, name)
+	for _, bc := range []struct {
+		name string
+		opts []jsonv2.Options
+	}{{"jsonv2", nil}, {"hand", []jsonv2.Options{unmarshalOptions}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var v T
+				if _, err := upstream.Decode(data, &v, bc.opts...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecodeMembers100(b *testing.B) { benchDecode[UserEntityListing](b, "members20.json") }
+
+func BenchmarkDecodeGroups100(b *testing.B) { benchDecode[GroupEntityListing](b, "groups20.json") }
