@@ -148,6 +148,9 @@ type options struct {
 	// callerTokens are the Genesys user tokens the demo emulator accepts,
 	// with their permissions (nil: demoCallerTokens).
 	callerTokens map[string][]string
+	// generatedOnly runs every operation on gqlgen's generated executor
+	// (the differential tests compare it with the direct executor).
+	generatedOnly bool
 }
 
 // option sets one of newGateway's options.
@@ -176,6 +179,11 @@ func withCallerTokens(tokens map[string][]string) option {
 	return func(o *options) { o.callerTokens = tokens }
 }
 
+// withGeneratedExecutor turns the direct executor off (graph.Direct).
+func withGeneratedExecutor() option {
+	return func(o *options) { o.generatedOnly = true }
+}
+
 // newGateway wires the gateway from cfg. In demo mode it first starts the
 // emulators, seeded with size, and says so in the first log line.
 func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option) (*gateway, error) {
@@ -184,7 +192,7 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 		opt(&o)
 	}
 	log = slog.New(telemetry.LogHandler(log.Handler()))
-	g := &gateway{cfg: cfg, log: log, resilience: map[string]*upstream.Resilience{},
+	g := &gateway{cfg: cfg, log: log, resilience: map[string]*upstream.Resilience{}, direct: !o.generatedOnly,
 		telemetry: telemetry.New(telemetry.Options{Log: log, TracerProvider: o.tracerProvider})}
 	mode := "upstream"
 	if cfg.Demo {

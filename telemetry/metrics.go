@@ -63,6 +63,7 @@ type metrics struct {
 	breakerChanges   *prometheus.CounterVec
 	batchSize        *prometheus.HistogramVec
 	tokenRequests    *prometheus.CounterVec
+	executors        *prometheus.CounterVec
 }
 
 func counter(name, help string, labels ...string) *prometheus.CounterVec {
@@ -106,14 +107,19 @@ func newMetrics() *metrics {
 			"Keys per dataloader batch, by loader.", batchBuckets, "loader"),
 		tokenRequests: counter("gateway_upstream_token_requests_total",
 			"Genesys OAuth token requests (refreshes) by result (success, failure).", "result"),
+		executors: counter("gateway_graphql_executions_total",
+			"Executed operations by executor: direct (plain-data queries) or generated (gqlgen's, everything else).",
+			"executor"),
 	}
 	m.registry.MustRegister(m.httpRequests, m.inFlight, m.requests, m.duration, m.errors, m.callsPerRequest,
 		m.upstreamRequests, m.upstreamDuration, m.retries, m.limiterWaits, m.limiterRejected, m.breakerChanges,
-		m.batchSize, m.tokenRequests,
+		m.batchSize, m.tokenRequests, m.executors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, code := range ErrorCodes {
 		m.errors.WithLabelValues(code)
 	}
+	m.executors.WithLabelValues("direct")
+	m.executors.WithLabelValues("generated")
 	for _, result := range []string{"success", "failure"} {
 		m.tokenRequests.WithLabelValues(result)
 	}

@@ -87,6 +87,16 @@ func (t *Telemetry) WatchUpstream(name string, r *upstream.Resilience, ratePerMi
 	t.metrics.watchUpstream(name, r, ratePerMinute)
 }
 
+// ObserveExecutor counts one executed operation by the executor that ran
+// it (graph.Direct's observer).
+func (t *Telemetry) ObserveExecutor(direct bool) {
+	name := "generated"
+	if direct {
+		name = "direct"
+	}
+	t.metrics.executors.WithLabelValues(name).Inc()
+}
+
 // ObserveBatch records the size of one dataloader batch (loaders.Options).
 func (t *Telemetry) ObserveBatch(loader string, size int) {
 	t.metrics.batchSize.WithLabelValues(loader).Observe(float64(size))
