@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/groupdir/gateway/graph/model"
@@ -18,6 +19,24 @@ func str(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// ref returns s's address, or nil for "": the model shares the upstream
+// value's field, which nothing writes after decoding, instead of a copy per
+// field (a page of 100 members made about a thousand such copies).
+func ref(s *string) *string {
+	if *s == "" {
+		return nil
+	}
+	return s
+}
+
+// refNum is ref for an int (nil for 0, which the upstream omits).
+func refNum(n *int) *int {
+	if *n == 0 {
+		return nil
+	}
+	return n
 }
 
 // num returns nil for 0 where the upstream omits zero values.
@@ -42,11 +61,11 @@ func groupValue(g *genesys.Group) model.Group {
 	return model.Group{
 		ID:            g.ID,
 		Name:          g.Name,
-		Description:   str(g.Description),
-		DateModified:  str(g.DateModified),
+		Description:   ref(&g.Description),
+		DateModified:  ref(&g.DateModified),
 		MemberCount:   num(g.MemberCount),
 		State:         entityState(g.State),
-		Version:       num(g.Version),
+		Version:       refNum(&g.Version),
 		Type:          groupType(g.Type),
 		Images:        images(g.Images),
 		Addresses:     groupAddresses(g.Addresses),
@@ -56,7 +75,7 @@ func groupValue(g *genesys.Group) model.Group {
 		IncludeOwners: g.IncludeOwners,
 		CallsEnabled:  g.CallsEnabled,
 		Owners:        members(g.Owners),
-		SelfURI:       str(g.SelfURI),
+		SelfURI:       ref(&g.SelfURI),
 	}
 }
 
@@ -77,25 +96,54 @@ func enumFrom[T ~string](s string) *T {
 	return &v
 }
 
-func entityState(s genesys.State) *model.EntityState { return enumFrom[model.EntityState](string(s)) }
-func groupType(t genesys.GroupType) *model.GroupType { return enumFrom[model.GroupType](string(t)) }
-func visibility(v genesys.Visibility) *model.GroupVisibility {
-	return enumFrom[model.GroupVisibility](string(v))
+// enumTable maps the upstream spellings (lower and upper case) of a
+// schema enum's values to shared values: the hot mappings (a state per
+// member) then allocate nothing. Nothing writes a mapped model.
+type enumTable[T ~string] map[string]*T
+
+func newEnumTable[T ~string](all []T) enumTable[T] {
+	t := enumTable[T]{}
+	for i := range all {
+		t[string(all[i])] = &all[i]
+		t[strings.ToLower(string(all[i]))] = &all[i]
+	}
+	return t
 }
+
+// of is enumFrom through the table.
+func (t enumTable[T]) of(s string) *T {
+	if v, ok := t[s]; ok {
+		return v
+	}
+	return enumFrom[T](s)
+}
+
+var (
+	entityStates     = newEnumTable(slices.Clone(model.AllEntityState))
+	groupTypes       = newEnumTable(slices.Clone(model.AllGroupType))
+	groupVisibility  = newEnumTable(slices.Clone(model.AllGroupVisibility))
+	groupAddressType = newEnumTable(slices.Clone(model.AllGroupAddressType))
+)
+
+func entityState(s genesys.State) *model.EntityState         { return entityStates.of(string(s)) }
+func groupType(t genesys.GroupType) *model.GroupType         { return groupTypes.of(string(t)) }
+func visibility(v genesys.Visibility) *model.GroupVisibility { return groupVisibility.of(string(v)) }
 
 func images(in []genesys.Image) []model.Image {
 	out := make([]model.Image, len(in))
-	for i, im := range in {
-		out[i] = model.Image{Resolution: str(im.Resolution), ImageURI: str(im.ImageURI)}
+	for i := range in {
+		im := &in[i]
+		out[i] = model.Image{Resolution: ref(&im.Resolution), ImageURI: ref(&im.ImageURI)}
 	}
 	return out
 }
 
 func groupAddresses(in []genesys.GroupContact) []model.GroupAddress {
 	out := make([]model.GroupAddress, len(in))
-	for i, a := range in {
-		out[i] = model.GroupAddress{Address: str(a.Address), Extension: str(a.Extension), Display: str(a.Display),
-			Type: enumFrom[model.GroupAddressType](string(a.Type)), MediaType: str(a.MediaType)}
+	for i := range in {
+		a := &in[i]
+		out[i] = model.GroupAddress{Address: ref(&a.Address), Extension: ref(&a.Extension), Display: ref(&a.Display),
+			Type: groupAddressType.of(string(a.Type)), MediaType: ref(&a.MediaType)}
 	}
 	return out
 }
@@ -111,50 +159,51 @@ func members(in []genesys.User) []model.Member {
 func member(u *genesys.User) model.Member {
 	m := model.Member{
 		ID:                 u.ID,
-		Name:               str(u.Name),
-		Department:         str(u.Department),
-		Email:              str(u.Email),
+		Name:               ref(&u.Name),
+		Department:         ref(&u.Department),
+		Email:              ref(&u.Email),
 		PrimaryContactInfo: contacts(u.PrimaryContactInfo),
 		Addresses:          contacts(u.Addresses),
 		State:              entityState(u.State),
-		Title:              str(u.Title),
-		Username:           str(u.Username),
+		Title:              ref(&u.Title),
+		Username:           ref(&u.Username),
 		Images:             images(u.Images),
-		Version:            num(u.Version),
+		Version:            refNum(&u.Version),
 		AcdAutoAnswer:      u.AcdAutoAnswer,
-		PreferredName:      str(u.PreferredName),
-		SelfURI:            str(u.SelfURI),
-		DateLastLogin:      str(u.DateLastLogin),
+		PreferredName:      ref(&u.PreferredName),
+		SelfURI:            ref(&u.SelfURI),
+		DateLastLogin:      ref(&u.DateLastLogin),
 		Certifications:     u.Certifications,
 		RoutingStatus:      decodeRaw[model.RoutingStatus](u.RoutingStatus),
 		Presence:           presence(u.Presence),
 		OutOfOffice:        decodeRaw[model.OutOfOffice](u.OutOfOffice),
 	}
 	if u.Division != nil {
-		m.Division = &model.Division{ID: str(u.Division.ID), Name: str(u.Division.Name)}
+		m.Division = &model.Division{ID: ref(&u.Division.ID), Name: ref(&u.Division.Name)}
 	}
 	if u.Chat != nil {
-		m.Chat = &model.Chat{JabberID: str(u.Chat.JabberID)}
+		m.Chat = &model.Chat{JabberID: ref(&u.Chat.JabberID)}
 	}
 	if u.Manager != nil {
 		mgr := member(u.Manager)
 		m.Manager = &mgr
 	}
 	if e := u.EmployerInfo; e != nil {
-		m.EmployerInfo = &model.EmployerInfo{OfficialName: str(e.OfficialName), EmployeeID: str(e.EmployeeID),
-			EmployeeType: str(e.EmployeeType), DateHire: str(e.DateHire)}
+		m.EmployerInfo = &model.EmployerInfo{OfficialName: ref(&e.OfficialName), EmployeeID: ref(&e.EmployeeID),
+			EmployeeType: ref(&e.EmployeeType), DateHire: ref(&e.DateHire)}
 	}
 	if b := u.Biography; b != nil {
-		m.Biography = &model.Biography{Biography: str(b.Biography), Interests: b.Interests, Hobbies: b.Hobbies, Spouse: str(b.Spouse)}
+		m.Biography = &model.Biography{Biography: ref(&b.Biography), Interests: b.Interests, Hobbies: b.Hobbies, Spouse: ref(&b.Spouse)}
 	}
 	return m
 }
 
 func contacts(in []genesys.Contact) []model.Contact {
 	out := make([]model.Contact, len(in))
-	for i, c := range in {
-		out[i] = model.Contact{Address: str(c.Address), Display: str(c.Display), MediaType: str(c.MediaType),
-			Type: str(c.Type), Extension: str(c.Extension), CountryCode: str(c.CountryCode)}
+	for i := range in {
+		c := &in[i]
+		out[i] = model.Contact{Address: ref(&c.Address), Display: ref(&c.Display), MediaType: ref(&c.MediaType),
+			Type: ref(&c.Type), Extension: ref(&c.Extension), CountryCode: ref(&c.CountryCode)}
 	}
 	return out
 }
