@@ -99,4 +99,10 @@ func benchDecode[T any](b *testing.B, name string) {
 
 func BenchmarkDecodeMembers100(b *testing.B) { benchDecode[UserEntityListing](b, "members20.json") }
 
+// BenchmarkDecodeMembersExpanded100 decodes members sent with
+// expand=presence,routingStatus,dateLastLogin: two raw parts per user.
+func BenchmarkDecodeMembersExpanded100(b *testing.B) {
+	benchDecode[UserEntityListing](b, "members20-expanded.json")
+}
+
 func BenchmarkDecodeGroups100(b *testing.B) { benchDecode[GroupEntityListing](b, "groups20.json") }

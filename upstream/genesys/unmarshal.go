@@ -2,6 +2,7 @@ package genesys
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"sync"
 
@@ -10,16 +11,22 @@ import (
 )
 
 // The hand-written decoding of the hot answer types (pages of users and of
-// groups): json v2's reflection spends most of a page's decoding time on
-// looking up member names, allocating every pointer field and string on its
-// own, and growing the entities slice one doubling at a time. The functions
-// here read the same tokens and give exactly the values plain json v2 gives
-// (see unmarshal_test.go), with a page's pointer targets taken from slabs,
-// an object's strings made by one allocation and the entities slice
-// allocated once at its final length. Every value that is not of the
-// expected JSON kind (null, a string for a number, a fractional number for
-// an int...) is handed to json v2 itself, so that it is decoded, or
-// reported with its JSON pointer, exactly as before.
+// groups): json v2's reflection spends much of a page's decoding time on
+// looking up member names and on allocating every pointer field, string and
+// small slice on its own, and it grows the entities slice one doubling at a
+// time (2.5 times the final slice). The functions here read the same tokens
+// and give exactly the values plain json v2 gives (see unmarshal_test.go),
+// with:
+//   - the strings of a page made by one allocation (they are collected and
+//     made when the page is done, or before a slice holding one would move);
+//   - pointer targets and small slices carved from slabs;
+//   - the entities decoded into a reused scratch slice, then copied into a
+//     slice of their final length.
+//
+// Every value that is not of the expected JSON kind (null, a string for a
+// number, a fractional number for an int...) is handed to json v2 itself,
+// so that it is decoded, or reported with its JSON pointer, exactly as
+// before.
 
 // unmarshalOptions are the options with which the client decodes every
 // answer; they are built once.
@@ -30,62 +37,100 @@ var unmarshalOptions = jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
 	jsonv2.UnmarshalFromFunc(entry(decodeGroup)),
 ))
 
-// slabSize is how many values of a kind a slab allocates at once.
-const slabSize = 32
-
-// slab hands out pointers to distinct values allocated slabSize at a time.
-type slab[T any] struct{ free []T }
+// slab hands out distinct values allocated size at a time. The values of a
+// slab's chunk stay in memory as long as one of them is used: a slab is
+// only for the small parts of an answer.
+type slab[T any] struct {
+	free []T
+	size int
+}
 
 // next returns a pointer to a new zero T.
 func (s *slab[T]) next() *T {
-	if len(s.free) == 0 {
-		s.free = make([]T, slabSize)
-	}
-	p := &s.free[0]
+	p := &s.room()[:1][0]
 	s.free = s.free[1:]
 	return p
 }
 
-// pendingString is a string field waiting for its object's strings to be
-// made: buf[start:end] of its decodeState.
+// room returns a slice of length 0 whose capacity is the free values.
+func (s *slab[T]) room() []T {
+	if len(s.free) == 0 {
+		s.free = make([]T, s.size)
+	}
+	return s.free[:0]
+}
+
+// take marks the first n values returned by room as used.
+func (s *slab[T]) take(n int) { s.free = s.free[n:] }
+
+// pendingString is a string field waiting for the strings to be made:
+// buf[start:end] of its decodeState.
 type pendingString struct {
 	dst        *string
 	start, end int
 }
 
 // decodeState is what one decoding call shares between the objects it
-// decodes.
+// decodes. States are pooled with their buffers, scratch slices and slabs.
 type decodeState struct {
 	// buf holds the unquoted bytes of the pending strings.
 	buf     []byte
 	pending []pendingString
-	bools   slab[bool]
-	divs    slab[Division]
-	chats   slab[Chat]
+	// raw is the chunk copyRaw carves from.
+	raw []byte
+	// seen is where some of the pending strings are, by stringHash.
+	seen [256]span
 	// name holds an unquoted member name that had escapes.
 	name []byte
+
+	bools         slab[bool]
+	divisions     slab[Division]
+	chats         slab[Chat]
+	contacts      slab[Contact]
+	images        slab[Image]
+	groupContacts slab[GroupContact]
+	owners        slab[User]
+
+	// users and groups are the scratch of readEntities.
+	users  []User
+	groups []Group
 }
 
+// maxPooledBuf is the largest string buffer a pooled state keeps.
+const maxPooledBuf = 1 << 20
+
+var statePool = sync.Pool{New: func() any {
+	return &decodeState{
+		bools: slab[bool]{size: 64}, divisions: slab[Division]{size: 32}, chats: slab[Chat]{size: 64},
+		contacts: slab[Contact]{size: 32}, images: slab[Image]{size: 16},
+		groupContacts: slab[GroupContact]{size: 32}, owners: slab[User]{size: 8},
+	}
+}}
+
 // entry adapts the decoding function of a T to json v2's unmarshalers: it
-// decodes a JSON object with a fresh decodeState and leaves every other
-// kind of value to json v2 (json v2.SkipFunc).
+// decodes a JSON object with a pooled decodeState and leaves every other
+// kind of value to json v2 (jsonv2.SkipFunc).
 func entry[T any](decode func(*jsontext.Decoder, *decodeState, *T) error) func(*jsontext.Decoder, *T) error {
 	return func(dec *jsontext.Decoder, v *T) error {
 		if dec.PeekKind() != '{' {
 			return jsonv2.SkipFunc
 		}
-		var st decodeState
-		if err := decode(dec, &st, v); err != nil {
-			return err
+		st := statePool.Get().(*decodeState)
+		err := decode(dec, st, v)
+		if err == nil {
+			st.flush()
 		}
-		st.flush()
-		return nil
+		st.reset()
+		if cap(st.buf) <= maxPooledBuf {
+			statePool.Put(st)
+		}
+		return err
 	}
 }
 
 // flush makes the pending strings, all with one allocation, and stores
-// them into their fields. It must run before a pending field can move (an
-// element of a slice that grows).
+// them into their fields. It must run before a field with a pending string
+// can move (an element of a slice that grows).
 func (st *decodeState) flush() {
 	if len(st.pending) == 0 {
 		return
@@ -94,6 +139,13 @@ func (st *decodeState) flush() {
 	for _, p := range st.pending {
 		*p.dst = s[p.start:p.end]
 	}
+	st.reset()
+}
+
+// reset drops the pending strings (made or abandoned).
+func (st *decodeState) reset() {
+	clear(st.pending)
+	clear(st.seen[:])
 	st.buf, st.pending = st.buf[:0], st.pending[:0]
 }
 
@@ -141,14 +193,58 @@ func readString(dec *jsontext.Decoder, st *decodeState, dst *string) error {
 	if err != nil {
 		return err
 	}
-	start := len(st.buf)
+	p := pendingString{dst: dst}
 	if bytes.IndexByte(v, '\\') < 0 {
-		st.buf = append(st.buf, v[1:len(v)-1]...)
-	} else if st.buf, err = jsontext.AppendUnquote(st.buf, v); err != nil {
-		return err
+		p.start, p.end = st.intern(v[1 : len(v)-1])
+	} else {
+		p.start = len(st.buf)
+		if st.buf, err = jsontext.AppendUnquote(st.buf, v); err != nil {
+			return err
+		}
+		p.end = len(st.buf)
 	}
-	st.pending = append(st.pending, pendingString{dst: dst, start: start, end: len(st.buf)})
+	st.pending = append(st.pending, p)
 	return nil
+}
+
+// maxInterned is the longest string intern looks for among the pending
+// ones (as json v2's own string cache).
+const maxInterned = 256
+
+// span is where a pending string is in a decodeState's buf.
+type span struct{ start, end int }
+
+// intern returns where b is in buf: where an equal pending string already
+// is (a page repeats its division, state, contact types...), or where it
+// is appended.
+func (st *decodeState) intern(b []byte) (start, end int) {
+	var slot *span
+	if len(b) <= maxInterned {
+		slot = &st.seen[stringHash(b)%uint32(len(st.seen))]
+		if slot.end-slot.start == len(b) && string(st.buf[slot.start:slot.end]) == string(b) {
+			return slot.start, slot.end
+		}
+	}
+	start = len(st.buf)
+	st.buf = append(st.buf, b...)
+	if slot != nil {
+		*slot = span{start, len(st.buf)}
+	}
+	return start, len(st.buf)
+}
+
+// stringHash hashes the length and the first and last bytes of b.
+func stringHash(b []byte) uint32 {
+	h := uint32(len(b)) * 0x9e3779b1
+	if len(b) >= 8 {
+		h ^= binary.LittleEndian.Uint32(b) * 0x85ebca77
+		h ^= binary.LittleEndian.Uint32(b[len(b)-4:]) * 0xc2b2ae3d
+	} else {
+		for _, c := range b {
+			h = (h ^ uint32(c)) * 0x27d4eb2f
+		}
+	}
+	return h ^ h>>15
 }
 
 // maxFastDigits is the longest integer readInt converts by itself: 18
@@ -253,19 +349,37 @@ func readPtr[T any](dec *jsontext.Decoder, st *decodeState, dst **T, s *slab[T],
 
 // readRaw copies a value as it is sent, as json v2 does for a
 // jsontext.Value (null is "null").
-func readRaw(dec *jsontext.Decoder, dst *jsontext.Value) error {
+func readRaw(dec *jsontext.Decoder, st *decodeState, dst *jsontext.Value) error {
 	v, err := dec.ReadValue()
 	if err != nil {
 		return err
 	}
-	*dst = append((*dst)[:0], v...)
+	*dst = st.copyRaw(v)
 	return nil
 }
 
+// rawChunk is the size of the chunks copyRaw carves raw values from; a
+// value larger than a quarter of it gets its own allocation.
+const rawChunk = 4096
+
+// copyRaw returns a copy of v carved from the state's raw chunk, its
+// capacity capped so that an append to it cannot reach another value.
+func (st *decodeState) copyRaw(v []byte) []byte {
+	if len(v) > rawChunk/4 {
+		return bytes.Clone(v)
+	}
+	if cap(st.raw)-len(st.raw) < len(v) {
+		st.raw = make([]byte, 0, rawChunk)
+	}
+	start := len(st.raw)
+	st.raw = append(st.raw, v...)
+	return st.raw[start:len(st.raw):len(st.raw)]
+}
+
 // readSlice reads an array into dst, decoding each element with decode
-// (null is nil, [] is an empty slice, as with json v2). The pending
-// strings are flushed after every element, before the slice can grow.
-func readSlice[T any](dec *jsontext.Decoder, st *decodeState, dst *[]T,
+// (null is nil, [] is an empty slice, as with json v2). The elements are
+// carved from s when s is not nil, and otherwise appended to (*dst)[:0].
+func readSlice[T any](dec *jsontext.Decoder, st *decodeState, dst *[]T, s *slab[T],
 	decode func(*jsontext.Decoder, *decodeState, *T) error) error {
 	if dec.PeekKind() != '[' {
 		return jsonv2.UnmarshalDecode(dec, dst)
@@ -273,48 +387,53 @@ func readSlice[T any](dec *jsontext.Decoder, st *decodeState, dst *[]T,
 	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	s := (*dst)[:0]
-	if s == nil {
-		s = []T{}
+	var elems []T
+	if s != nil {
+		elems = s.room()
+	} else if elems = (*dst)[:0]; elems == nil {
+		elems = []T{}
 	}
+	carved := s != nil
 	for dec.PeekKind() != ']' {
+		if len(elems) == cap(elems) {
+			// The elements are about to move: their pending strings
+			// must be made first.
+			st.flush()
+			carved = false
+		}
 		var zero T
-		s = append(s, zero)
-		if err := decode(dec, st, &s[len(s)-1]); err != nil {
+		elems = append(elems, zero)
+		if err := decode(dec, st, &elems[len(elems)-1]); err != nil {
 			return err
 		}
-		st.flush()
 	}
-	*dst = s
+	if carved {
+		s.take(len(elems))
+		elems = elems[:len(elems):len(elems)]
+	}
+	*dst = elems
 	_, err := dec.ReadToken()
 	return err
 }
 
-// scratchPool keeps the scratch slices into which readEntities decodes.
-type scratchPool[T any] struct{ sync.Pool }
-
-// readEntities reads the entities array of a page into dst through a
-// pooled scratch slice, so that dst is allocated once, at its final length
-// (growing it one doubling at a time allocated 2.5 times the page).
-func readEntities[T any](dec *jsontext.Decoder, st *decodeState, dst *[]T, pool *scratchPool[T],
+// readEntities reads the entities array of a page into dst through the
+// scratch slice, so that dst is allocated once, at its final length.
+func readEntities[T any](dec *jsontext.Decoder, st *decodeState, dst *[]T, scratch *[]T,
 	decode func(*jsontext.Decoder, *decodeState, *T) error) error {
 	if dec.PeekKind() != '[' {
 		return jsonv2.UnmarshalDecode(dec, dst)
 	}
-	scratch, _ := pool.Get().(*[]T)
-	if scratch == nil {
-		scratch = new([]T)
-	}
+	elems := *scratch
 	defer func() {
-		// Cleared to its capacity: a failed read leaves elements past
-		// its length.
-		clear((*scratch)[:cap(*scratch)])
-		*scratch = (*scratch)[:0]
-		pool.Put(scratch)
+		// Cleared to its capacity: a failed read leaves elements past its
+		// length.
+		clear(elems[:cap(elems)])
+		*scratch = elems[:0]
 	}()
-	if err := readSlice(dec, st, scratch, decode); err != nil {
+	if err := readSlice(dec, st, &elems, nil, decode); err != nil {
 		return err
 	}
-	*dst = append(make([]T, 0, len(*scratch)), *scratch...)
+	st.flush()
+	*dst = append(make([]T, 0, len(elems)), elems...)
 	return nil
 }

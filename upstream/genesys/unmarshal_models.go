@@ -8,18 +8,13 @@ import (
 // The member functions of the hand-decoded types: one case per member
 // name, as the json tags spell it; an unknown name's value is skipped.
 
-var (
-	userScratch  scratchPool[User]
-	groupScratch scratchPool[Group]
-)
-
 func decodeUserPage(dec *jsontext.Decoder, st *decodeState, l *UserEntityListing) error {
 	return readObject(dec, st, l, userPageMember)
 }
 
 func userPageMember(dec *jsontext.Decoder, st *decodeState, l *UserEntityListing, name []byte) error {
 	if string(name) == "entities" {
-		return readEntities(dec, st, &l.Entities, &userScratch, decodeUser)
+		return readEntities(dec, st, &l.Entities, &st.users, decodeUser)
 	}
 	return pageMember(dec, st, &l.Page, name)
 }
@@ -30,7 +25,7 @@ func decodeGroupPage(dec *jsontext.Decoder, st *decodeState, l *GroupEntityListi
 
 func groupPageMember(dec *jsontext.Decoder, st *decodeState, l *GroupEntityListing, name []byte) error {
 	if string(name) == "entities" {
-		return readEntities(dec, st, &l.Entities, &groupScratch, decodeGroup)
+		return readEntities(dec, st, &l.Entities, &st.groups, decodeGroup)
 	}
 	return pageMember(dec, st, &l.Page, name)
 }
@@ -73,7 +68,7 @@ func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) er
 	case "name":
 		return readString(dec, st, &u.Name)
 	case "division":
-		return readPtr(dec, st, &u.Division, &st.divs, decodeDivision)
+		return readPtr(dec, st, &u.Division, &st.divisions, decodeDivision)
 	case "chat":
 		return readPtr(dec, st, &u.Chat, &st.chats, decodeChat)
 	case "department":
@@ -81,9 +76,9 @@ func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) er
 	case "email":
 		return readString(dec, st, &u.Email)
 	case "primaryContactInfo":
-		return readSlice(dec, st, &u.PrimaryContactInfo, decodeContact)
+		return readSlice(dec, st, &u.PrimaryContactInfo, &st.contacts, decodeContact)
 	case "addresses":
-		return readSlice(dec, st, &u.Addresses, decodeContact)
+		return readSlice(dec, st, &u.Addresses, &st.contacts, decodeContact)
 	case "state":
 		return readString(dec, st, (*string)(&u.State))
 	case "title":
@@ -93,7 +88,7 @@ func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) er
 	case "manager":
 		return readPtr(dec, st, &u.Manager, nil, decodeUser)
 	case "images":
-		return readSlice(dec, st, &u.Images, decodeImage)
+		return readSlice(dec, st, &u.Images, &st.images, decodeImage)
 	case "version":
 		return readInt(dec, &u.Version)
 	case "preferredName":
@@ -110,7 +105,7 @@ func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) er
 		return readString(dec, st, &u.SelfURI)
 	}
 	if raw := u.rawMember(name); raw != nil {
-		return readRaw(dec, raw)
+		return readRaw(dec, st, raw)
 	}
 	return userRareMember(dec, u, name)
 }
@@ -249,9 +244,9 @@ func groupMember(dec *jsontext.Decoder, st *decodeState, g *Group, name []byte) 
 	case "type":
 		return readString(dec, st, (*string)(&g.Type))
 	case "images":
-		return readSlice(dec, st, &g.Images, decodeImage)
+		return readSlice(dec, st, &g.Images, &st.images, decodeImage)
 	case "addresses":
-		return readSlice(dec, st, &g.Addresses, decodeGroupContact)
+		return readSlice(dec, st, &g.Addresses, &st.groupContacts, decodeGroupContact)
 	case "rulesVisible":
 		return readBool(dec, &g.RulesVisible)
 	case "visibility":
@@ -263,7 +258,7 @@ func groupMember(dec *jsontext.Decoder, st *decodeState, g *Group, name []byte) 
 	case "callsEnabled":
 		return readBoolPtr(dec, st, &g.CallsEnabled)
 	case "owners":
-		return readSlice(dec, st, &g.Owners, decodeUser)
+		return readSlice(dec, st, &g.Owners, &st.owners, decodeUser)
 	case "selfUri":
 		return readString(dec, st, &g.SelfURI)
 	}

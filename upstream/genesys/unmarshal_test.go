@@ -2,6 +2,7 @@ package genesys
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -35,6 +36,7 @@ func TestUnmarshalTestdata(t *testing.T) {
 	require.NoError(t, err)
 	differential[UserEntityListing](t, members)
 	differential[UserEntityListing](t, repeatedPage(t, "members20.json"))
+	differential[UserEntityListing](t, repeatedPage(t, "members20-expanded.json"))
 	differential[GroupEntityListing](t, groups)
 	differential[GroupEntityListing](t, repeatedPage(t, "groups20.json"))
 	var l UserEntityListing
@@ -42,6 +44,14 @@ func TestUnmarshalTestdata(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, l.Entities, 20*pageCopies)
 	assert.Equal(t, len(l.Entities), cap(l.Entities), "entities allocated at their final length")
+
+	_, err = upstream.Decode(repeatedPage(t, "members20-expanded.json"), &l, unmarshalOptions)
+	require.NoError(t, err)
+	for _, u := range l.Entities {
+		// Raw parts share chunks: an append to one must not reach another.
+		assert.Equal(t, len(u.Presence), cap(u.Presence))
+		assert.Equal(t, len(u.RoutingStatus), cap(u.RoutingStatus))
+	}
 }
 
 // fullUser sends every member of a User, the expansions included.
@@ -76,6 +86,7 @@ func TestUnmarshalDifferential(t *testing.T) {
 		wantsFailure bool
 	}{
 		{name: "full", users: string(page(fullUser + "," + fullUser)), groups: string(page(fullGroup + "," + fullGroup)), user: fullUser, group: fullGroup},
+		{name: "large raw part", user: `{"skills":[` + strings.Repeat(`{"id":"s","proficiency":4},`, 100) + `{}],"team":{}}`},
 		{name: "empty objects", users: `{}`, groups: `{}`, user: `{}`, group: `{}`},
 		{name: "empty page", users: string(page("")), groups: string(page(""))},
 		{name: "null entities", users: `{"entities":null,"total":0}`, groups: `{"entities":null}`},
