@@ -47,6 +47,9 @@ func (r *Resolver) group(ctx context.Context, id string) (*model.Group, error) {
 // nothing of a Group but membersOnlyFields, with at least one members field,
 // and returns the key of the first members page it asks for.
 func membersOnly(oc *graphql.OperationContext, set ast.SelectionSet, groupID string) (loaders.MembersKey, bool) {
+	if asksGroupData(set) {
+		return loaders.MembersKey{}, false
+	}
 	fields := graphql.CollectFields(oc, set, []string{"Group"})
 	var first *graphql.CollectedField
 	for i, f := range fields {
@@ -61,6 +64,19 @@ func membersOnly(oc *graphql.OperationContext, set ast.SelectionSet, groupID str
 		return loaders.MembersKey{}, false
 	}
 	return membersFieldKey(oc, *first, groupID)
+}
+
+// asksGroupData reports, without collecting the selection, that it
+// certainly needs the group itself: a field outside membersOnlyFields
+// selected directly, with no @skip/@include. The common case (a group's
+// name) is then decided without a CollectFields per group field.
+func asksGroupData(set ast.SelectionSet) bool {
+	for _, s := range set {
+		if f, ok := s.(*ast.Field); ok && len(f.Directives) == 0 && !membersOnlyFields[f.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 // membersFieldKey reads the arguments of a members field as the members
