@@ -186,12 +186,9 @@ func (st *decodeState) unquoteName(name jsontext.Value) []byte {
 
 // readString reads a string into dst (pending until the next flush).
 func readString(dec *jsontext.Decoder, st *decodeState, dst *string) error {
-	if dec.PeekKind() != '"' {
-		return jsonv2.UnmarshalDecode(dec, dst)
-	}
 	v, err := dec.ReadValue()
-	if err != nil {
-		return err
+	if err != nil || v.Kind() != '"' {
+		return fallback(dec, v, err, dst)
 	}
 	p := pendingString{dst: dst}
 	if bytes.IndexByte(v, '\\') < 0 {
@@ -205,6 +202,22 @@ func readString(dec *jsontext.Decoder, st *decodeState, dst *string) error {
 	}
 	st.pending = append(st.pending, p)
 	return nil
+}
+
+// fallback decodes v, just read from dec, into dst with json v2 (a null,
+// or a value of an unexpected kind), and completes json v2's error with
+// v's JSON pointer, as json v2 gives it when it reads the value itself.
+// err is the error of the read, returned as it is.
+func fallback(dec *jsontext.Decoder, v jsontext.Value, err error, dst any) error {
+	if err != nil {
+		return err
+	}
+	err = jsonv2.Unmarshal(v, dst)
+	var se *jsonv2.SemanticError
+	if errors.As(err, &se) && se.JSONPointer == "" {
+		se.JSONPointer = dec.StackPointer()
+	}
+	return err
 }
 
 // maxInterned is the longest string intern looks for among the pending
@@ -254,9 +267,6 @@ const maxFastDigits = 18
 // readInt reads an integer into dst. Anything but a plain integer of at
 // most maxFastDigits digits is converted (or refused) by json v2.
 func readInt[I int | int64](dec *jsontext.Decoder, dst *I) error {
-	if dec.PeekKind() != '0' {
-		return jsonv2.UnmarshalDecode(dec, dst)
-	}
 	v, err := dec.ReadValue()
 	if err != nil {
 		return err
@@ -265,10 +275,7 @@ func readInt[I int | int64](dec *jsontext.Decoder, dst *I) error {
 		*dst = I(n)
 		return nil
 	}
-	if err := jsonv2.Unmarshal(v, dst); err != nil {
-		return pointAt(dec, err)
-	}
-	return nil
+	return fallback(dec, v, nil, dst)
 }
 
 // parseInt converts a JSON number made of at most maxFastDigits digits and
@@ -294,40 +301,28 @@ func parseInt(v []byte) (int64, bool) {
 	return n, true
 }
 
-// pointAt completes the error json v2 gave for a value already read from
-// dec with the JSON pointer of that value, as json v2 gives it when it
-// reads the value itself.
-func pointAt(dec *jsontext.Decoder, err error) error {
-	var se *jsonv2.SemanticError
-	if errors.As(err, &se) && se.JSONPointer == "" {
-		se.JSONPointer = dec.StackPointer()
-	}
-	return err
-}
-
 // readBool reads a boolean into dst.
 func readBool(dec *jsontext.Decoder, dst *bool) error {
-	if k := dec.PeekKind(); k != 't' && k != 'f' {
-		return jsonv2.UnmarshalDecode(dec, dst)
+	v, err := dec.ReadValue()
+	if err != nil || (v.Kind() != 't' && v.Kind() != 'f') {
+		return fallback(dec, v, err, dst)
 	}
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	*dst = tok.Bool()
+	*dst = v.Kind() == 't'
 	return nil
 }
 
 // readBoolPtr reads an optional boolean into dst, taking a new target
 // from the bools slab (null is nil).
 func readBoolPtr(dec *jsontext.Decoder, st *decodeState, dst **bool) error {
-	if k := dec.PeekKind(); k != 't' && k != 'f' {
-		return jsonv2.UnmarshalDecode(dec, dst)
+	v, err := dec.ReadValue()
+	if err != nil || (v.Kind() != 't' && v.Kind() != 'f') {
+		return fallback(dec, v, err, dst)
 	}
 	if *dst == nil {
 		*dst = st.bools.next()
 	}
-	return readBool(dec, *dst)
+	**dst = v.Kind() == 't'
+	return nil
 }
 
 // readPtr reads an optional object into dst with decode, taking a new
