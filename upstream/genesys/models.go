@@ -132,6 +132,9 @@ const (
 
 // Group is a Genesys group as returned by GET, POST and PUT /groups and in
 // listings and search results. Dates are ISO-8601 strings as sent.
+// The client decodes it by hand (unmarshal_models.go), with the types it
+// holds: a new member must be added there too (TestUnmarshalEveryField fails
+// until it is).
 type Group struct {
 	ID           string         `json:"id,omitempty"`
 	Name         string         `json:"name,omitempty"`
@@ -218,7 +221,9 @@ type Image struct {
 	ImageURI   string `json:"imageUri,omitempty"`
 }
 
-// Page is the paging envelope shared by the entity listings.
+// Page is the paging envelope shared by the entity listings. The client
+// decodes it by hand (pageMember in unmarshal_models.go): a new member must
+// be added there too (TestUnmarshalEveryField fails until it is).
 type Page struct {
 	PageSize    int    `json:"pageSize,omitempty"`
 	PageNumber  int    `json:"pageNumber,omitempty"`
@@ -251,6 +256,9 @@ type GroupProfileEntityListing struct {
 
 // User is a group member, individual or owner. The expandable parts that the
 // gateway does not interpret are kept as raw JSON.
+// The client decodes it by hand (unmarshal_models.go), with the types it
+// holds: a new member must be added there too (TestUnmarshalEveryField fails
+// until it is).
 type User struct {
 	ID                  string         `json:"id,omitempty"`
 	Name                string         `json:"name,omitempty"`

@@ -96,8 +96,13 @@ type decodeState struct {
 	groups []Group
 }
 
-// maxPooledBuf is the largest string buffer a pooled state keeps.
-const maxPooledBuf = 1 << 20
+// Limits of what a pooled state keeps: a larger buffer or scratch (an
+// answer of several MiB) is dropped rather than held by the pool.
+const (
+	maxPooledBytes    = 1 << 20
+	maxPooledPending  = 1 << 14
+	maxPooledEntities = 1000
+)
 
 var statePool = sync.Pool{New: func() any {
 	return &decodeState{
@@ -121,9 +126,8 @@ func entry[T any](decode func(*jsontext.Decoder, *decodeState, *T) error) func(*
 			st.flush()
 		}
 		st.reset()
-		if cap(st.buf) <= maxPooledBuf {
-			statePool.Put(st)
-		}
+		st.trim()
+		statePool.Put(st)
 		return err
 	}
 }
@@ -147,6 +151,20 @@ func (st *decodeState) reset() {
 	clear(st.pending)
 	clear(st.seen[:])
 	st.buf, st.pending = st.buf[:0], st.pending[:0]
+}
+
+// trim drops the buffers and scratch slices that are over the pool's
+// limits.
+func (st *decodeState) trim() {
+	if cap(st.buf) > maxPooledBytes || cap(st.pending) > maxPooledPending {
+		st.buf, st.pending = nil, nil
+	}
+	if cap(st.users) > maxPooledEntities {
+		st.users = nil
+	}
+	if cap(st.groups) > maxPooledEntities {
+		st.groups = nil
+	}
 }
 
 // readObject reads a JSON object and calls member for each of its members,

@@ -2,10 +2,13 @@ package genesys
 
 import (
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -170,4 +173,64 @@ func TestUnmarshalReuse(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, got)
 	}
+}
+
+func TestDecodeStateTrim(t *testing.T) {
+	st := &decodeState{
+		buf: make([]byte, 0, maxPooledBytes+1), pending: make([]pendingString, 0, 8),
+		users: make([]User, 0, maxPooledEntities+1), groups: make([]Group, 0, 10),
+	}
+	st.trim()
+	assert.Nil(t, st.buf)
+	assert.Nil(t, st.pending)
+	assert.Nil(t, st.users)
+	assert.Equal(t, 10, cap(st.groups), "a scratch within the limits is kept")
+}
+
+// fill sets every field reachable from v to a value that is not its zero
+// (pointers and slices up to depth levels deep), so that a member the hand
+// decoders forgot shows as a difference.
+func fill(v reflect.Value, depth int) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("s-" + strconv.Itoa(depth))
+	case reflect.Int, reflect.Int64:
+		v.SetInt(int64(7 + depth))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Pointer:
+		if depth > 0 {
+			v.Set(reflect.New(v.Type().Elem()))
+			fill(v.Elem(), depth-1)
+		}
+	case reflect.Slice:
+		if v.Type() == reflect.TypeFor[jsontext.Value]() {
+			v.SetBytes([]byte(`{"k":[1,"x"]}`))
+		} else if depth > 0 {
+			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+			fill(v.Index(0), depth-1)
+			fill(v.Index(1), depth-1)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fill(v.Field(i), depth)
+		}
+	default:
+		panic("fill: unexpected kind " + v.Kind().String())
+	}
+}
+
+func TestUnmarshalEveryField(t *testing.T) {
+	// A member added to a hand-decoded model must be added to its member
+	// function too: this fails when one is missing.
+	body := func(v any) []byte {
+		fill(reflect.ValueOf(v).Elem(), 3)
+		b, err := jsonv2.Marshal(v)
+		require.NoError(t, err)
+		return b
+	}
+	differential[UserEntityListing](t, body(&UserEntityListing{}))
+	differential[GroupEntityListing](t, body(&GroupEntityListing{}))
+	differential[User](t, body(&User{}))
+	differential[Group](t, body(&Group{}))
 }
