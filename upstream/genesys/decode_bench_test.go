@@ -38,6 +38,23 @@ func repeatedPage(tb testing.TB, name string) []byte {
 	return out
 }
 
+// searchPage is the groups of testdata/groups20.json, repeated, as a page
+// of group search results.
+func searchPage(tb testing.TB) []byte {
+	tb.Helper()
+	var groups struct {
+		Entities []jsontext.Value `json:"entities"`
+	}
+	require.NoError(tb, jsonv2.Unmarshal(repeatedPage(tb, "groups20.json"), &groups))
+	out, err := jsonv2.Marshal(map[string]any{
+		"total": 1234, "pageCount": 13, "pageSize": len(groups.Entities), "pageNumber": 1,
+		"currentPage": "/api/v2/groups/search?q64=abc", "nextPage": "/api/v2/groups/search?q64=def",
+		"types": []string{"groups"}, "results": groups.Entities,
+	}, jsonv2.Deterministic(true))
+	require.NoError(tb, err)
+	return out
+}
+
 // benchServer returns a client whose every GET is answered with body.
 func benchServer(b *testing.B, body []byte) *Client {
 	b.Helper()
@@ -75,11 +92,9 @@ func BenchmarkGetGroups100(b *testing.B) {
 	}
 }
 
-// benchDecode measures upstream.Decode alone of the page in testdata/name,
-// repeated to 100 entities, into a fresh T: with json v2's reflection
+// benchDecode measures upstream.Decode alone of data into a fresh T: with json v2's reflection
 // ("jsonv2") and with the client's hand-written unmarshalers ("hand").
-func benchDecode[T any](b *testing.B, name string) {
-	data := repeatedPage(b, name)
+func benchDecode[T any](b *testing.B, data []byte) {
 	for _, bc := range []struct {
 		name string
 		opts []jsonv2.Options
@@ -97,12 +112,19 @@ func benchDecode[T any](b *testing.B, name string) {
 	}
 }
 
-func BenchmarkDecodeMembers100(b *testing.B) { benchDecode[UserEntityListing](b, "members20.json") }
+func BenchmarkDecodeMembers100(b *testing.B) {
+	benchDecode[UserEntityListing](b, repeatedPage(b, "members20.json"))
+}
 
 // BenchmarkDecodeMembersExpanded100 decodes members sent with
 // expand=presence,routingStatus,dateLastLogin: two raw parts per user.
 func BenchmarkDecodeMembersExpanded100(b *testing.B) {
-	benchDecode[UserEntityListing](b, "members20-expanded.json")
+	benchDecode[UserEntityListing](b, repeatedPage(b, "members20-expanded.json"))
 }
 
-func BenchmarkDecodeGroups100(b *testing.B) { benchDecode[GroupEntityListing](b, "groups20.json") }
+func BenchmarkDecodeGroups100(b *testing.B) {
+	benchDecode[GroupEntityListing](b, repeatedPage(b, "groups20.json"))
+}
+
+// BenchmarkDecodeSearch100 decodes a page of 100 group search results.
+func BenchmarkDecodeSearch100(b *testing.B) { benchDecode[GroupsSearchResponse](b, searchPage(b)) }

@@ -386,7 +386,9 @@ type SearchSort struct {
 
 // GroupsSearchResponse is a page of group search results. PreviousPage,
 // CurrentPage and NextPage are relative URIs carrying a q64 cursor (see
-// CursorQ64).
+// CursorQ64). The client decodes it by hand (searchPageMember in
+// unmarshal_models.go): a new member must be added there too
+// (TestUnmarshalEveryField fails until it is).
 type GroupsSearchResponse struct {
 	Total        int64    `json:"total"`
 	PageCount    int      `json:"pageCount"`

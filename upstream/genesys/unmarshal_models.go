@@ -30,6 +30,34 @@ func groupPageMember(dec *jsontext.Decoder, st *decodeState, l *GroupEntityListi
 	return pageMember(dec, st, &l.Page, name)
 }
 
+func decodeSearchPage(dec *jsontext.Decoder, st *decodeState, r *GroupsSearchResponse) error {
+	return readObject(dec, st, r, searchPageMember)
+}
+
+func searchPageMember(dec *jsontext.Decoder, st *decodeState, r *GroupsSearchResponse, name []byte) error {
+	switch string(name) {
+	case "total":
+		return readInt(dec, &r.Total)
+	case "pageCount":
+		return readInt(dec, &r.PageCount)
+	case "pageSize":
+		return readInt(dec, &r.PageSize)
+	case "pageNumber":
+		return readInt(dec, &r.PageNumber)
+	case "previousPage":
+		return readString(dec, st, &r.PreviousPage)
+	case "currentPage":
+		return readString(dec, st, &r.CurrentPage)
+	case "nextPage":
+		return readString(dec, st, &r.NextPage)
+	case "types":
+		return jsonv2.UnmarshalDecode(dec, &r.Types)
+	case "results":
+		return readEntities(dec, st, &r.Results, &st.groups, decodeGroup)
+	}
+	return dec.SkipValue()
+}
+
 func pageMember(dec *jsontext.Decoder, st *decodeState, p *Page, name []byte) error {
 	switch string(name) {
 	case "pageSize":

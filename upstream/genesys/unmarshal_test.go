@@ -42,6 +42,7 @@ func TestUnmarshalTestdata(t *testing.T) {
 	differential[UserEntityListing](t, repeatedPage(t, "members20-expanded.json"))
 	differential[GroupEntityListing](t, groups)
 	differential[GroupEntityListing](t, repeatedPage(t, "groups20.json"))
+	differential[GroupsSearchResponse](t, searchPage(t))
 	var l UserEntityListing
 	_, err = upstream.Decode(repeatedPage(t, "members20.json"), &l, unmarshalOptions)
 	require.NoError(t, err)
@@ -118,21 +119,25 @@ func TestUnmarshalDifferential(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// The groups page again as search results, whose entities
+			// are named "results".
+			asSearch := strings.NewReplacer("entities", "results")
 			for _, c := range []struct {
-				body string
-				run  func(*testing.T, []byte)
+				body, errField string
+				run            func(*testing.T, []byte)
 			}{
-				{tc.users, differential[UserEntityListing]},
-				{tc.groups, differential[GroupEntityListing]},
-				{tc.user, differential[User]},
-				{tc.group, differential[Group]},
+				{tc.users, tc.errField, differential[UserEntityListing]},
+				{tc.groups, tc.errField, differential[GroupEntityListing]},
+				{asSearch.Replace(tc.groups), asSearch.Replace(tc.errField), differential[GroupsSearchResponse]},
+				{tc.user, tc.errField, differential[User]},
+				{tc.group, tc.errField, differential[Group]},
 			} {
 				if c.body == "" {
 					continue
 				}
 				c.run(t, []byte(c.body))
-				if tc.errField != "" || tc.wantsFailure {
-					checkFailure(t, c.body, tc.errField)
+				if c.errField != "" || tc.wantsFailure {
+					checkFailure(t, c.body, c.errField)
 				}
 			}
 		})
@@ -146,11 +151,12 @@ func checkFailure(t *testing.T, body, field string) {
 	var (
 		users  UserEntityListing
 		groups GroupEntityListing
+		search GroupsSearchResponse
 		user   User
 		group  Group
 	)
 	failed := false
-	for _, v := range []any{&users, &groups, &user, &group} {
+	for _, v := range []any{&users, &groups, &search, &user, &group} {
 		f, err := upstream.Decode([]byte(body), v, unmarshalOptions)
 		if err != nil && f == field {
 			failed = true
@@ -233,4 +239,5 @@ func TestUnmarshalEveryField(t *testing.T) {
 	differential[GroupEntityListing](t, body(&GroupEntityListing{}))
 	differential[User](t, body(&User{}))
 	differential[Group](t, body(&Group{}))
+	differential[GroupsSearchResponse](t, body(&GroupsSearchResponse{}))
 }
