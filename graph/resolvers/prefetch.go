@@ -11,7 +11,9 @@ import (
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
 
-// Prefetch is an operation middleware: before a query executes, it starts
+// Prefetch is an operation middleware: before a query executes, it says
+// which members of the Genesys users and groups the query can read (the
+// others are not decoded: selectedFields), and it starts
 // the lookup of every id named by its root group(id:) fields (aliases
 // included), so that 100 of them cost one upstream call however the
 // executor schedules the fields. Fields that select only id and members
@@ -19,6 +21,7 @@ import (
 func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Query {
+		ctx = genesys.WithFields(ctx, selectedFields(oc))
 		var ids []string
 		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"}) {
 			if f.Name != "group" {

@@ -23,6 +23,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	jsonv2 "github.com/go-json-experiment/json"
 	"golang.org/x/oauth2"
 
 	"github.com/groupdir/gateway/upstream"
@@ -150,7 +151,7 @@ func (c *Client) do(req *http.Request, v any) error {
 		}
 		return err
 	}
-	return decode(resp, body, v)
+	return decode(resp, body, v, optionsFor(fieldsFrom(req.Context())))
 }
 
 // call is newRequest then do.
@@ -174,7 +175,7 @@ func fetch[T any](ctx context.Context, c *Client, method, path string, query url
 // decode unmarshals body into v. A body that is not the expected JSON (an
 // HTML page with 200, a truncated object) is a *upstream.TransportError that
 // does not quote the body.
-func decode(resp *http.Response, body []byte, v any) error {
+func decode(resp *http.Response, body []byte, v any, opts jsonv2.Options) error {
 	body = bytes.TrimSpace(body)
 	if v == nil {
 		if len(body) == 0 || json.Valid(body) {
@@ -185,7 +186,7 @@ func decode(resp *http.Response, body []byte, v any) error {
 	if len(body) == 0 || body[0] != '{' {
 		return invalidBody(resp, "")
 	}
-	if field, err := upstream.Decode(body, v, unmarshalOptions); err != nil {
+	if field, err := upstream.Decode(body, v, opts); err != nil {
 		return invalidBody(resp, field)
 	}
 	return nil

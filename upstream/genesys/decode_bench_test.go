@@ -56,7 +56,7 @@ func searchPage(tb testing.TB) []byte {
 }
 
 // benchServer returns a client whose every GET is answered with body.
-func benchServer(b *testing.B, body []byte) *Client {
+func benchServer(b testing.TB, body []byte) *Client {
 	b.Helper()
 	c, mux := setup(b)
 	mux.HandleFunc("GET /api/v2/", func(w http.ResponseWriter, _ *http.Request) {

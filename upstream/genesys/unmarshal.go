@@ -29,14 +29,21 @@ import (
 // before.
 
 // unmarshalOptions are the options with which the client decodes every
-// answer; they are built once.
-var unmarshalOptions = jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
-	jsonv2.UnmarshalFromFunc(entry(decodeUserPage)),
-	jsonv2.UnmarshalFromFunc(entry(decodeGroupPage)),
-	jsonv2.UnmarshalFromFunc(entry(decodeSearchPage)),
-	jsonv2.UnmarshalFromFunc(entry(decodeUser)),
-	jsonv2.UnmarshalFromFunc(entry(decodeGroup)),
-))
+// answer that reads all members; they are built once (see optionsFor for
+// the others).
+var unmarshalOptions = newUnmarshalOptions(Fields{})
+
+// newUnmarshalOptions returns the options that decode the hot types by
+// hand, reading only f's members of users and groups.
+func newUnmarshalOptions(f Fields) jsonv2.Options {
+	return jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
+		jsonv2.UnmarshalFromFunc(entry(decodeUserPage, f)),
+		jsonv2.UnmarshalFromFunc(entry(decodeGroupPage, f)),
+		jsonv2.UnmarshalFromFunc(entry(decodeSearchPage, f)),
+		jsonv2.UnmarshalFromFunc(entry(decodeUser, f)),
+		jsonv2.UnmarshalFromFunc(entry(decodeGroup, f)),
+	))
+}
 
 // slab hands out distinct values allocated size at a time. The values of a
 // slab's chunk stay in memory as long as one of them is used: a slab is
@@ -83,6 +90,8 @@ type decodeState struct {
 	seen [256]span
 	// name holds an unquoted member name that had escapes.
 	name []byte
+	// fields are the members of users and groups to decode.
+	fields Fields
 
 	bools         slab[bool]
 	divisions     slab[Division]
@@ -116,12 +125,13 @@ var statePool = sync.Pool{New: func() any {
 // entry adapts the decoding function of a T to json v2's unmarshalers: it
 // decodes a JSON object with a pooled decodeState and leaves every other
 // kind of value to json v2 (jsonv2.SkipFunc).
-func entry[T any](decode func(*jsontext.Decoder, *decodeState, *T) error) func(*jsontext.Decoder, *T) error {
+func entry[T any](decode func(*jsontext.Decoder, *decodeState, *T) error, f Fields) func(*jsontext.Decoder, *T) error {
 	return func(dec *jsontext.Decoder, v *T) error {
 		if dec.PeekKind() != '{' {
 			return jsonv2.SkipFunc
 		}
 		st := statePool.Get().(*decodeState)
+		st.fields = f
 		err := decode(dec, st, v)
 		if err == nil {
 			st.flush()

@@ -90,6 +90,9 @@ func decodeUser(dec *jsontext.Decoder, st *decodeState, u *User) error {
 // nested objects by hand, the rarely sent expansions through json v2
 // (userRareMember), its raw parts by copy.
 func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) error {
+	if st.fields.skipUser(name) {
+		return dec.SkipValue()
+	}
 	switch string(name) {
 	case "id":
 		return readString(dec, st, &u.ID)
@@ -254,6 +257,9 @@ func decodeGroup(dec *jsontext.Decoder, st *decodeState, g *Group) error {
 }
 
 func groupMember(dec *jsontext.Decoder, st *decodeState, g *Group, name []byte) error {
+	if st.fields.skipGroup(name) {
+		return dec.SkipValue()
+	}
 	switch string(name) {
 	case "id":
 		return readString(dec, st, &g.ID)
