@@ -33,16 +33,23 @@ import (
 // the others).
 var unmarshalOptions = newUnmarshalOptions(Fields{})
 
+// allowDuplicateNames lets a repeated member name through (the last one
+// wins), as encoding/json and the Genesys SDKs' decoders do, rather than
+// failing the whole page: a quirk of the upstream must not become an
+// outage. Tracking the names of every object was 10-15 % of a page's
+// decoding.
+var allowDuplicateNames = jsontext.AllowDuplicateNames(true)
+
 // newUnmarshalOptions returns the options that decode the hot types by
 // hand, reading only f's members of users and groups.
 func newUnmarshalOptions(f Fields) jsonv2.Options {
-	return jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
+	return jsonv2.JoinOptions(allowDuplicateNames, jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
 		jsonv2.UnmarshalFromFunc(entry(decodeUserPage, f)),
 		jsonv2.UnmarshalFromFunc(entry(decodeGroupPage, f)),
 		jsonv2.UnmarshalFromFunc(entry(decodeSearchPage, f)),
 		jsonv2.UnmarshalFromFunc(entry(decodeUser, f)),
 		jsonv2.UnmarshalFromFunc(entry(decodeGroup, f)),
-	))
+	)))
 }
 
 // slab hands out distinct values allocated size at a time. The values of a
