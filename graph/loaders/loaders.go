@@ -38,8 +38,10 @@ const (
 
 // Options tunes the loaders.
 type Options struct {
-	// Wait is how long a loader collects keys before it calls the upstream.
-	// A full batch goes out at once. Default 1 ms.
+	// Wait is how long the group loader collects ids before it calls the
+	// upstream (up to 100 ids in one call); a full batch goes out at once.
+	// Default 1 ms. The loaders that make one call per key anyway (members
+	// pages, jabber ids, user groups) do not wait: it would only delay them.
 	Wait time.Duration
 	// ObserveBatch, when set, is told the size of every batch a loader
 	// sends, by loader name ("group", "groupByJabberId", "userGroup",
@@ -91,28 +93,28 @@ func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
 		dataloader.WithWait[string, *genesys.Group](o.Wait))
 	l.groupByJabberID = dataloader.NewBatchedLoader(observed(o, "groupByJabberId", each(func(ctx context.Context, jid string) (*genesys.Group, error) {
 		return groupByJabberID(ctx, g, jid, l)
-	})), dataloader.WithWait[string, *genesys.Group](o.Wait))
+	})), dataloader.WithWait[string, *genesys.Group](0))
 	l.userGroupByID = dataloader.NewBatchedLoader(observed(o, "userGroup", each(func(ctx context.Context, id string) (*usergroups.UserGroup, error) {
 		ug, err := u.Get(ctx, id)
 		if errors.Is(err, upstream.ErrNotFound) {
 			return nil, nil
 		}
 		return ug, err
-	})), dataloader.WithWait[string, *usergroups.UserGroup](o.Wait))
+	})), dataloader.WithWait[string, *usergroups.UserGroup](0))
 	l.userGroupsByExt = dataloader.NewBatchedLoader(observed(o, "userGroupsByExternalId", each(func(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
 		res, err := u.Search(ctx, usergroups.SearchOptions{ExternalID: ext, PageSize: userGroupsPerExternalID})
 		if err != nil {
 			return nil, err
 		}
 		return res.UserGroups, nil
-	})), dataloader.WithWait[string, []usergroups.UserGroup](o.Wait))
+	})), dataloader.WithWait[string, []usergroups.UserGroup](0))
 	l.members = dataloader.NewBatchedLoader(observed(o, "members", each(func(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
 		opts := genesys.MembersOptions{PageSize: k.PageSize, PageNumber: k.PageNumber, SortOrder: k.SortOrder}
 		if k.Expand != "" {
 			opts.Expand = strings.Split(k.Expand, ",")
 		}
 		return g.GetGroupMembers(ctx, k.GroupID, opts)
-	})), dataloader.WithWait[MembersKey, *genesys.UserEntityListing](o.Wait))
+	})), dataloader.WithWait[MembersKey, *genesys.UserEntityListing](0))
 	return l
 }
 
