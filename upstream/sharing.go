@@ -152,7 +152,18 @@ func (s *ReadSharing) key(req *http.Request, gen uint64) string {
 	return strconv.FormatUint(gen, 10) + ":" + hex.EncodeToString(h.Sum(nil))
 }
 
-// response gives one caller its own copy of a shared answer.
+// sharedBody is the body of a shared answer: a reader of the answer's
+// bytes, which ReadBody hands over without a copy (every caller only reads
+// them: the answer was already read once off the connection).
+type sharedBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+// Close implements io.Closer.
+func (sharedBody) Close() error { return nil }
+
+// response gives one caller its own response of a shared answer.
 func (a *sharedAnswer) response(req *http.Request) *http.Response {
 	return &http.Response{
 		Status:        strconv.Itoa(a.status) + " " + http.StatusText(a.status),
@@ -161,7 +172,7 @@ func (a *sharedAnswer) response(req *http.Request) *http.Response {
 		ProtoMajor:    1,
 		ProtoMinor:    1,
 		Header:        a.header.Clone(),
-		Body:          io.NopCloser(bytes.NewReader(a.body)),
+		Body:          sharedBody{bytes.NewReader(a.body), a.body},
 		ContentLength: int64(len(a.body)),
 		Request:       req,
 	}

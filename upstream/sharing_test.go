@@ -139,3 +139,17 @@ func TestReadSharingFollowerOutlivesCancelledLeader(t *testing.T) {
 	close(srv.release)
 	assert.Equal(t, `{"path":"/groups"}`, <-followerDone, "the follower asked for itself")
 }
+
+func TestReadBodyTakesASharedAnswerWithoutACopy(t *testing.T) {
+	data := []byte(`{"entities":[]}`)
+	a := &sharedAnswer{status: http.StatusOK, header: http.Header{}, body: data}
+	req := httptest.NewRequest(http.MethodGet, "http://upstream.test/api/v2/groups", nil)
+	b, err := ReadBody(Genesys, a.response(req), MaxSuccessBody)
+	require.NoError(t, err)
+	assert.Equal(t, data, b)
+	assert.Same(t, &data[0], &b[0], "the shared bytes, not a copy")
+	_, err = ReadBody(Genesys, a.response(req), int64(len(data)-1))
+	var te *TransportError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, "body too large", te.Kind)
+}

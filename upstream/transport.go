@@ -169,13 +169,21 @@ func isTimeout(err error) bool {
 
 // ReadBody reads at most limit bytes of resp's body and closes it. A body
 // longer than limit is an error (*TransportError with Kind "body too large").
+// The bytes of an answer shared by ReadSharing are returned as they are,
+// not copied: the caller must not modify them.
 func ReadBody(upstreamName string, resp *http.Response, limit int64) ([]byte, error) {
 	defer resp.Body.Close()
 	length := resp.ContentLength
 	if resp.Request.Method == http.MethodHead {
 		length = 0 // a HEAD answer announces the length of a body it does not send
 	}
-	b, err := readAll(resp.Body, length, limit)
+	var b []byte
+	var err error
+	if sb, ok := resp.Body.(sharedBody); ok {
+		b = sb.data
+	} else {
+		b, err = readAll(resp.Body, length, limit)
+	}
 	te := &TransportError{Upstream: upstreamName, Method: resp.Request.Method, Path: resp.Request.URL.Path, Status: resp.StatusCode}
 	switch {
 	case err != nil:
@@ -199,9 +207,16 @@ func readAll(r io.Reader, length, limit int64) ([]byte, error) {
 	if _, err := io.ReadFull(r, b); err != nil {
 		return nil, err
 	}
-	// A body longer than announced is read on, within the limit.
-	rest, err := io.ReadAll(io.LimitReader(r, limit+1-length))
-	return append(b, rest...), err
+	// A body longer than announced is read on, within the limit (the
+	// spare byte tells, without io.ReadAll's buffer for the common case).
+	switch n, err := io.ReadFull(r, b[length:length+1]); {
+	case n == 0 && err == io.EOF:
+		return b, nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(io.LimitReader(r, limit-length))
+	return append(b[:length+1], rest...), err
 }
 
 // RetryAfter parses a Retry-After header in seconds or as an HTTP date.
