@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
@@ -28,9 +27,6 @@ import (
 const (
 	// MaxGroupIDsPerCall is how many ids one GET /api/v2/groups carries.
 	MaxGroupIDsPerCall = 100
-	// maxConcurrentPerBatch bounds the calls a batch of unbatchable keys
-	// issues at once.
-	maxConcurrentPerBatch = 32
 	// userGroupsPerExternalID is the page size of a search by ExternalId
 	// (the API's maximum), so one call finds every linked user group.
 	userGroupsPerExternalID = 250
@@ -41,7 +37,7 @@ type Options struct {
 	// Wait is how long the group loader collects ids before it calls the
 	// upstream (up to 100 ids in one call); a full batch goes out at once.
 	// Default 1 ms. The loaders that make one call per key anyway (members
-	// pages, jabber ids, user groups) do not wait: it would only delay them.
+	// pages, jabber ids, user groups) do not wait (perKey).
 	Wait time.Duration
 	// ObserveBatch, when set, is told the size of every batch a loader
 	// sends, by loader name ("group", "groupByJabberId", "userGroup",
@@ -90,31 +86,32 @@ func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
 	l := &Loaders{fetchGroups: observed(o, "group", groupsByID(g)), prefetched: map[string]*prefetch{}}
 	l.groupByID = dataloader.NewBatchedLoader(l.fetchGroups,
 		dataloader.WithBatchCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
+		dataloader.WithInputCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
 		dataloader.WithWait[string, *genesys.Group](o.Wait))
-	l.groupByJabberID = dataloader.NewBatchedLoader(observed(o, "groupByJabberId", each(func(ctx context.Context, jid string) (*genesys.Group, error) {
+	l.groupByJabberID = perKey(o, "groupByJabberId", func(ctx context.Context, jid string) (*genesys.Group, error) {
 		return groupByJabberID(ctx, g, jid, l)
-	})), dataloader.WithWait[string, *genesys.Group](0))
-	l.userGroupByID = dataloader.NewBatchedLoader(observed(o, "userGroup", each(func(ctx context.Context, id string) (*usergroups.UserGroup, error) {
+	})
+	l.userGroupByID = perKey(o, "userGroup", func(ctx context.Context, id string) (*usergroups.UserGroup, error) {
 		ug, err := u.Get(ctx, id)
 		if errors.Is(err, upstream.ErrNotFound) {
 			return nil, nil
 		}
 		return ug, err
-	})), dataloader.WithWait[string, *usergroups.UserGroup](0))
-	l.userGroupsByExt = dataloader.NewBatchedLoader(observed(o, "userGroupsByExternalId", each(func(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
+	})
+	l.userGroupsByExt = perKey(o, "userGroupsByExternalId", func(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
 		res, err := u.Search(ctx, usergroups.SearchOptions{ExternalID: ext, PageSize: userGroupsPerExternalID})
 		if err != nil {
 			return nil, err
 		}
 		return res.UserGroups, nil
-	})), dataloader.WithWait[string, []usergroups.UserGroup](0))
-	l.members = dataloader.NewBatchedLoader(observed(o, "members", each(func(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
+	})
+	l.members = perKey(o, "members", func(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
 		opts := genesys.MembersOptions{PageSize: k.PageSize, PageNumber: k.PageNumber, SortOrder: k.SortOrder}
 		if k.Expand != "" {
 			opts.Expand = strings.Split(k.Expand, ",")
 		}
 		return g.GetGroupMembers(ctx, k.GroupID, opts)
-	})), dataloader.WithWait[MembersKey, *genesys.UserEntityListing](0))
+	})
 	return l
 }
 
@@ -317,22 +314,18 @@ func groupByJabberID(ctx context.Context, g *genesys.Client, jid string, l *Load
 	return grp, nil
 }
 
-// each turns a single-key fetch into a batch function that runs the
-// de-duplicated keys of a batch concurrently, at most
-// maxConcurrentPerBatch at a time.
-func each[K comparable, V any](fetch func(context.Context, K) (V, error)) dataloader.BatchFunc[K, V] {
-	return func(ctx context.Context, keys []K) []*dataloader.Result[V] {
+// perKey returns a loader that calls fetch once per key (the API has no
+// call for several): each key is its own batch, sent at once (a batch
+// window would only delay it), through an input channel of one (the
+// default holds 1,000 requests: 8 KiB per batch). Identical keys still
+// share one call through the loader's cache.
+func perKey[K comparable, V any](o Options, name string, fetch func(context.Context, K) (V, error)) *dataloader.Loader[K, V] {
+	return dataloader.NewBatchedLoader(observed(o, name, func(ctx context.Context, keys []K) []*dataloader.Result[V] {
 		out := make([]*dataloader.Result[V], len(keys))
-		var eg errgroup.Group
-		eg.SetLimit(maxConcurrentPerBatch)
 		for i, k := range keys {
-			eg.Go(func() error {
-				v, err := fetch(ctx, k)
-				out[i] = &dataloader.Result[V]{Data: v, Error: err}
-				return nil
-			})
+			v, err := fetch(ctx, k)
+			out[i] = &dataloader.Result[V]{Data: v, Error: err}
 		}
-		_ = eg.Wait()
 		return out
-	}
+	}), dataloader.WithBatchCapacity[K, V](1), dataloader.WithInputCapacity[K, V](1))
 }
