@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -48,6 +49,9 @@ type directSchema struct {
 	*executableSchema
 	root    *objectPlan
 	observe func(direct bool)
+	// size is a moving average of the responses' sizes: the first size
+	// of the next response's buffer, instead of growing it by doublings.
+	size atomic.Int64
 }
 
 // Exec implements graphql.ExecutableSchema.
@@ -65,7 +69,9 @@ func (s *directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			return nil
 		}
 		done = true
-		return &graphql.Response{Data: r.execute(ctx, s.root, opCtx.Operation.SelectionSet)}
+		data := r.execute(ctx, s.root, opCtx.Operation.SelectionSet, int(s.size.Load()))
+		s.size.Store((s.size.Load()*7 + int64(len(data))) / 8)
+		return &graphql.Response{Data: data}
 	}
 }
 
@@ -126,17 +132,21 @@ func (vp *valuePlan) objectType() *objectPlan {
 	return vp.object
 }
 
-// execute runs both phases and returns the response's data.
-func (r *run) execute(ctx context.Context, root *objectPlan, sel ast.SelectionSet) []byte {
+// execute runs both phases and returns the response's data, written into
+// a buffer of about size bytes to begin with.
+func (r *run) execute(ctx context.Context, root *objectPlan, sel ast.SelectionSet, size int) []byte {
 	r.ctx = ctx
 	n := &node{}
 	r.resolve([]task{{ctx: ctx, plan: root, n: n, fields: r.collect(sel, root)}})
-	r.buf = make([]byte, 0, 4096)
+	r.buf = make([]byte, 0, min(max(size+size/4, 512), maxInitialBuffer))
 	if !r.object(root, reflect.Value{}, sel, n) {
 		return append(r.buf[:0], "null"...)
 	}
 	return r.buf
 }
+
+// maxInitialBuffer caps the first size of a response's buffer.
+const maxInitialBuffer = 1 << 20
 
 // node holds what the resolve phase found for one object: the result of
 // each resolver field and the nodes of the objects below that have
