@@ -1,6 +1,7 @@
 package resolvers
 
 import (
+	"context"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -10,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/graph"
+	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/upstream/genesys"
 )
 
@@ -55,4 +57,20 @@ func TestSelectedFieldsUnknownFieldReadsEverything(t *testing.T) {
 	w.field(&ast.Field{Name: "email", ObjectDefinition: &ast.Definition{Name: "Member"}})
 	assert.Nil(t, w.users)
 	assert.Equal(t, genesys.NewFields(nil, []string{}), genesys.NewFields(w.users, w.groups))
+}
+
+// Prefetch hands the operation's fields to what runs after it (gqlgen
+// passes the operation middleware's context on to the execution).
+func TestPrefetchTellsTheClientTheSelectedFields(t *testing.T) {
+	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
+	doc, errs := gqlparser.LoadQuery(schema, `{ groups { entities { name members { entities { email } } } } }`)
+	require.Empty(t, errs)
+	oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
+	ctx := graphql.WithOperationContext(loaders.With(context.Background(), loaders.New(nil, nil, loaders.Options{})), oc)
+	var got genesys.Fields
+	Prefetch(ctx, func(ctx context.Context) graphql.ResponseHandler {
+		got = genesys.FieldsFrom(ctx)
+		return nil
+	})
+	assert.Equal(t, genesys.NewFields([]string{"email"}, []string{"name"}), got)
 }

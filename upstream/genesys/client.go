@@ -151,7 +151,7 @@ func (c *Client) do(req *http.Request, v any) error {
 		}
 		return err
 	}
-	return decode(resp, body, v, optionsFor(fieldsFrom(req.Context())))
+	return decode(resp, body, v, optionsFor(FieldsFrom(req.Context())))
 }
 
 // call is newRequest then do.

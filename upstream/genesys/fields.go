@@ -85,8 +85,8 @@ func WithFields(ctx context.Context, f Fields) context.Context {
 	return context.WithValue(ctx, fieldsKey{}, f)
 }
 
-// fieldsFrom returns the Fields of ctx (the zero Fields: everything).
-func fieldsFrom(ctx context.Context) Fields {
+// FieldsFrom returns the Fields of ctx (the zero Fields: everything).
+func FieldsFrom(ctx context.Context) Fields {
 	f, _ := ctx.Value(fieldsKey{}).(Fields)
 	return f
 }

@@ -39,7 +39,7 @@ func TestWithFieldsSkipsGroupOwners(t *testing.T) {
 }
 
 func TestZeroFieldsDecodeEverything(t *testing.T) {
-	assert.Equal(t, Fields{}, fieldsFrom(context.Background()))
+	assert.Equal(t, Fields{}, FieldsFrom(context.Background()))
 	assert.Equal(t, Fields{}, NewFields(nil, nil))
 	assert.False(t, Fields{}.skipUser([]byte("email")))
 	assert.True(t, NewFields([]string{"name"}, nil).skipUser([]byte("email")))
