@@ -27,7 +27,7 @@ func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.Respon
 			if f.Name != "group" {
 				continue
 			}
-			id, ok := f.ArgumentMap(oc.Variables)["id"].(string)
+			id, ok := argument(oc, f, "id").(string)
 			if _, skip := membersOnly(oc, f.Selections, id); ok && !skip {
 				ids = append(ids, id)
 			}
@@ -35,6 +35,20 @@ func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.Respon
 		loaders.For(ctx).PrefetchGroups(ctx, ids)
 	}
 	return next(ctx)
+}
+
+// argument returns the value of one argument of a field (nil when absent
+// or not coercible), without building the map of all of them.
+func argument(oc *graphql.OperationContext, f graphql.CollectedField, name string) any {
+	arg := f.Arguments.ForName(name)
+	if arg == nil || arg.Value == nil {
+		return nil
+	}
+	v, err := arg.Value.Value(oc.Variables)
+	if err != nil {
+		return nil
+	}
+	return v
 }
 
 // prefetchLinkedGroups starts the lookup of the Genesys groups a page of
