@@ -57,19 +57,26 @@ type directSchema struct {
 // Exec implements graphql.ExecutableSchema.
 func (s *directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
-	r := &run{ec: newExecutionContext(opCtx, s.executableSchema, nil), collected: map[collectKey][]graphql.CollectedField{}}
-	if opCtx.Operation.Operation != ast.Query || !r.supported(s.root, opCtx.Operation.SelectionSet) {
-		s.observe(false)
-		return s.executableSchema.Exec(ctx)
+	if opCtx.Operation.Operation == ast.Query {
+		r := &run{ec: newExecutionContext(opCtx, s.executableSchema, nil), collected: map[collectKey][]graphql.CollectedField{}}
+		if r.supported(s.root, opCtx.Operation.SelectionSet) {
+			s.observe(true)
+			return s.respond(r, opCtx.Operation.SelectionSet)
+		}
 	}
-	s.observe(true)
+	s.observe(false)
+	return s.executableSchema.Exec(ctx)
+}
+
+// respond is the one-response handler of a direct execution.
+func (s *directSchema) respond(r *run, sel ast.SelectionSet) graphql.ResponseHandler {
 	done := false
 	return func(ctx context.Context) *graphql.Response {
 		if done {
 			return nil
 		}
 		done = true
-		data := r.execute(ctx, s.root, opCtx.Operation.SelectionSet, int(s.size.Load()))
+		data := r.execute(ctx, s.root, sel, int(s.size.Load()))
 		s.size.Store((s.size.Load()*7 + int64(len(data))) / 8)
 		return &graphql.Response{Data: data}
 	}

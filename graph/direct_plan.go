@@ -74,58 +74,56 @@ var directResolvers = map[string]map[string]*resolverField{
 		"group": {(*executionContext).fieldContext_Query_group,
 			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
 				return ec.Resolvers.Query().Group(ctx, a["id"].(string))
-			}, typeOf[*model.Group]()},
+			}, reflect.TypeFor[*model.Group]()},
 		"groupByJabberId": {(*executionContext).fieldContext_Query_groupByJabberId,
 			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
 				return ec.Resolvers.Query().GroupByJabberID(ctx, a["jabberId"].(string))
-			}, typeOf[*model.Group]()},
+			}, reflect.TypeFor[*model.Group]()},
 		"groups": {(*executionContext).fieldContext_Query_groups,
 			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
 				return ec.Resolvers.Query().Groups(ctx, a["ids"].([]string), a["jabberIds"].([]string),
 					a["pageSize"].(*int), a["pageNumber"].(*int), a["sortOrder"].(*model.SortOrder))
-			}, typeOf[*model.GroupPage]()},
+			}, reflect.TypeFor[*model.GroupPage]()},
 		"searchGroups": {(*executionContext).fieldContext_Query_searchGroups,
 			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
 				return ec.Resolvers.Query().SearchGroups(ctx, a["input"].(model.GroupSearchInput))
-			}, typeOf[*model.GroupSearchResult]()},
+			}, reflect.TypeFor[*model.GroupSearchResult]()},
 		"searchGroupsByCursor": {(*executionContext).fieldContext_Query_searchGroupsByCursor,
 			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
 				return ec.Resolvers.Query().SearchGroupsByCursor(ctx, a["q64"].(string), a["expand"].([]string))
-			}, typeOf[*model.GroupSearchResult]()},
+			}, reflect.TypeFor[*model.GroupSearchResult]()},
 		"userGroup": {(*executionContext).fieldContext_Query_userGroup,
 			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
 				return ec.Resolvers.Query().UserGroup(ctx, a["id"].(string))
-			}, typeOf[*model.UserGroup]()},
+			}, reflect.TypeFor[*model.UserGroup]()},
 		"userGroups": {(*executionContext).fieldContext_Query_userGroups,
 			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
 				return ec.Resolvers.Query().UserGroups(ctx, a["name"].(*string), a["externalId"].(*string),
 					a["pageNumber"].(*int), a["pageSize"].(*int))
-			}, typeOf[*model.UserGroupPage]()},
+			}, reflect.TypeFor[*model.UserGroupPage]()},
 	},
 	"Group": {
 		"members": {(*executionContext).fieldContext_Group_members,
 			func(ctx context.Context, ec *executionContext, obj any, a map[string]any) (any, error) {
 				return ec.Resolvers.Group().Members(ctx, obj.(*model.Group), a["pageSize"].(*int),
 					a["pageNumber"].(*int), a["sortOrder"].(*model.SortOrder), a["expand"].([]model.MemberExpand))
-			}, typeOf[*model.MemberPage]()},
+			}, reflect.TypeFor[*model.MemberPage]()},
 		"individuals": {(*executionContext).fieldContext_Group_individuals,
 			func(ctx context.Context, ec *executionContext, obj any, _ map[string]any) (any, error) {
 				return ec.Resolvers.Group().Individuals(ctx, obj.(*model.Group))
-			}, typeOf[*model.MemberPage]()},
+			}, reflect.TypeFor[*model.MemberPage]()},
 		"userGroups": {(*executionContext).fieldContext_Group_userGroups,
 			func(ctx context.Context, ec *executionContext, obj any, _ map[string]any) (any, error) {
 				return ec.Resolvers.Group().UserGroups(ctx, obj.(*model.Group))
-			}, typeOf[[]model.UserGroup]()},
+			}, reflect.TypeFor[[]model.UserGroup]()},
 	},
 	"UserGroup": {
 		"group": {(*executionContext).fieldContext_UserGroup_group,
 			func(ctx context.Context, ec *executionContext, obj any, _ map[string]any) (any, error) {
 				return ec.Resolvers.UserGroup().Group(ctx, obj.(*model.UserGroup))
-			}, typeOf[*model.Group]()},
+			}, reflect.TypeFor[*model.Group]()},
 	},
 }
-
-func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
 // planner builds the plans of every type reachable from Query.
 type planner struct {
