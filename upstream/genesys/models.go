@@ -372,6 +372,8 @@ type GroupSearchRequest struct {
 
 // GroupSearchCriteria is one condition of a group search.
 type GroupSearchCriteria struct {
+	// Type is required by the API, in nested criteria too; SearchGroups
+	// refuses a criterion without one rather than send "".
 	Type       CriteriaType          `json:"type"`
 	Fields     []string              `json:"fields,omitempty"`
 	Value      string                `json:"value,omitempty"`
