@@ -309,11 +309,11 @@ type GroupSearchResult struct {
 	PageSize int `json:"pageSize"`
 	// The page, starting at 1.
 	PageNumber int `json:"pageNumber"`
-	// Cursor of the previous page, for `searchGroupsByCursor`.
+	// Cursor of the previous page, for `searchGroupsByCursor`; null on the first page.
 	PreviousPage *string `json:"previousPage,omitempty"`
 	// Cursor of this page.
 	CurrentPage *string `json:"currentPage,omitempty"`
-	// Cursor of the next page, null on the last page.
+	// Cursor of the next page; null on the last page (`pageNumber` >= `pageCount`), whatever the upstream sends.
 	NextPage *string `json:"nextPage,omitempty"`
 }
 
@@ -585,7 +585,9 @@ type UserGroupPage struct {
 	PageNumber int `json:"pageNumber"`
 	// User groups per page.
 	PageSize int `json:"pageSize"`
-	// Whether a next page may exist (the Usergroup API does not report totals: true when this page is full).
+	// Whether a next page may exist. The Usergroup API reports no totals or next links, so this is true when this page
+	// is full: on a last page that is exactly full it is true and the next page comes back empty (with `hasNextPage`
+	// false).
 	HasNextPage bool `json:"hasNextPage"`
 }
 
