@@ -92,3 +92,22 @@ func TestSearchCriterionNeedsType(t *testing.T) {
 	}
 	assert.Zero(t, e.genesysKit().Count(""))
 }
+
+// TestUserGroupPageExactlyFull: the Usergroup search reports no paging
+// metadata, so hasNextPage means "this page is full", as the schema says: on
+// an exactly-full last page it is true and the next page is empty.
+func TestUserGroupPageExactlyFull(t *testing.T) {
+	e := setup(t, nil)
+	const size = 10
+	require.Zero(t, demodata.Demo.UserGroups%size, "the demo's user groups fill their last page exactly")
+	last := demodata.Demo.UserGroups / size
+	q := `query($n: Int) { userGroups(pageSize: 10, pageNumber: $n) { hasNextPage entities { id } } }`
+	r := e.post(q, map[string]any{"n": last})
+	require.Empty(t, r.Errors)
+	assert.Len(t, dig(r.Data, "userGroups", "entities"), size)
+	assert.Equal(t, true, dig(r.Data, "userGroups", "hasNextPage"))
+	r = e.post(q, map[string]any{"n": last + 1})
+	require.Empty(t, r.Errors)
+	assert.Equal(t, []any{}, dig(r.Data, "userGroups", "entities"))
+	assert.Equal(t, false, dig(r.Data, "userGroups", "hasNextPage"))
+}
