@@ -271,7 +271,7 @@ type GroupProfilePage struct {
 
 // One search criterion.
 type GroupSearchCriterionInput struct {
-	// How it matches.
+	// How it matches; required by the API, in nested criteria too.
 	Type SearchCriterionType `json:"type"`
 	// The fields to match, e.g. `["name"]`.
 	Fields graphql.Omittable[[]string] `json:"fields,omitempty"`
