@@ -58,37 +58,38 @@ type Contact struct {
 	CountryCode *string `json:"countryCode,omitempty"`
 }
 
-// A new Genesys group.
+// A new Genesys group. Nothing exists yet to keep or clear, so a field given as `null` is the same as one left out:
+// it takes its default.
 type CreateGroupInput struct {
 	// The name.
 	Name string `json:"name"`
-	// The description.
+	// The description. Null or left out: none.
 	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// Official or social. Default OFFICIAL.
+	// Official or social. Default (also for null) OFFICIAL.
 	Type graphql.Omittable[*GroupType] `json:"type,omitempty"`
-	// Who can see the members. Default PUBLIC.
+	// Who can see the members. Default (also for null) PUBLIC.
 	Visibility graphql.Omittable[*GroupVisibility] `json:"visibility,omitempty"`
-	// Whether the membership rules are visible. Default true.
+	// Whether the membership rules are visible. Default (also for null) true.
 	RulesVisible graphql.Omittable[*bool] `json:"rulesVisible,omitempty"`
-	// Whether roles can be granted through the group.
+	// Whether roles can be granted through the group. Null or left out: Genesys' default.
 	RolesEnabled graphql.Omittable[*bool] `json:"rolesEnabled,omitempty"`
-	// Whether owners count as members.
+	// Whether owners count as members. Null or left out: Genesys' default.
 	IncludeOwners graphql.Omittable[*bool] `json:"includeOwners,omitempty"`
-	// Whether the group can receive calls.
+	// Whether the group can receive calls. Null or left out: Genesys' default.
 	CallsEnabled graphql.Omittable[*bool] `json:"callsEnabled,omitempty"`
-	// The owners' user ids.
+	// The owners' user ids. Null, left out or []: no owners.
 	OwnerIds graphql.Omittable[[]string] `json:"ownerIds,omitempty"`
-	// Phone addresses.
+	// Phone addresses (at most 100). Null, left out or []: none.
 	Addresses graphql.Omittable[[]GroupAddressInput] `json:"addresses,omitempty"`
 }
 
-// A new forms user group.
+// A new forms user group. Nothing exists yet to keep or clear, so a field given as `null` is the same as one left out.
 type CreateUserGroupInput struct {
 	// The name.
 	Name string `json:"name"`
-	// An external id; to link the user group to a Genesys group, that group's id. Lets the gateway find out whether a create whose answer was lost happened.
+	// An external id; to link the user group to a Genesys group, that group's id. Lets the gateway find out whether a create whose answer was lost happened. Null or left out: none.
 	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
-	// The users in the group.
+	// The users in the group. Null, left out or []: none.
 	UserIds graphql.Omittable[[]string] `json:"userIds,omitempty"`
 }
 
@@ -216,11 +217,11 @@ type GroupAddress struct {
 	MediaType *string `json:"mediaType,omitempty"`
 }
 
-// A phone address for a new or changed group.
+// A phone address for a new or changed group: a number or an extension (at least one).
 type GroupAddressInput struct {
-	// The phone number (E.164).
+	// The phone number (E.164). Null or left out: none.
 	Address graphql.Omittable[*string] `json:"address,omitempty"`
-	// An extension, instead of a full number.
+	// An extension, instead of a full number. Null or left out: none.
 	Extension graphql.Omittable[*string] `json:"extension,omitempty"`
 	// How the number is used.
 	Type GroupAddressType `json:"type"`
@@ -270,7 +271,7 @@ type GroupProfilePage struct {
 
 // One search criterion.
 type GroupSearchCriterionInput struct {
-	// How it matches.
+	// How it matches; required by the API, in nested criteria too.
 	Type SearchCriterionType `json:"type"`
 	// The fields to match, e.g. `["name"]`.
 	Fields graphql.Omittable[[]string] `json:"fields,omitempty"`
@@ -308,11 +309,11 @@ type GroupSearchResult struct {
 	PageSize int `json:"pageSize"`
 	// The page, starting at 1.
 	PageNumber int `json:"pageNumber"`
-	// Cursor of the previous page, for `searchGroupsByCursor`.
+	// Cursor of the previous page, for `searchGroupsByCursor`; null on the first page.
 	PreviousPage *string `json:"previousPage,omitempty"`
 	// Cursor of this page.
 	CurrentPage *string `json:"currentPage,omitempty"`
-	// Cursor of the next page, null on the last page.
+	// Cursor of the next page; null on the last page (`pageNumber` >= `pageCount`), whatever the upstream sends.
 	NextPage *string `json:"nextPage,omitempty"`
 }
 
@@ -525,39 +526,42 @@ type SkillConditionInput struct {
 	Operation DynamicOperation `json:"operation"`
 }
 
-// Changes to a Genesys group; fields left out keep their value.
+// Changes to a Genesys group. A field left out keeps its value; `[]` clears a list; `null` clears `description`, means
+// "read it" for `version`, and is refused (BAD_USER_INPUT naming the field, nothing is sent) on every other field, so
+// that a client that sends every unset field as `null` never wipes data by surprise: leave such fields out instead.
 type UpdateGroupInput struct {
-	// The version the change is based on; without it the gateway reads the current one (last writer wins).
+	// The version the change is based on; null or left out: the gateway reads the current one (last writer wins).
 	Version graphql.Omittable[*int] `json:"version,omitempty"`
-	// The new name.
+	// The new name. Left out: kept; null: refused.
 	Name graphql.Omittable[*string] `json:"name,omitempty"`
-	// The new description; null clears it.
+	// The new description. Left out: kept; null (or ""): cleared.
 	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// The new state.
+	// The new state. Left out: kept; null: refused.
 	State graphql.Omittable[*EntityState] `json:"state,omitempty"`
-	// Who can see the members.
+	// Who can see the members. Left out: kept; null: refused.
 	Visibility graphql.Omittable[*GroupVisibility] `json:"visibility,omitempty"`
-	// Whether the membership rules are visible.
+	// Whether the membership rules are visible. Left out: kept; null: refused.
 	RulesVisible graphql.Omittable[*bool] `json:"rulesVisible,omitempty"`
-	// Whether roles can be granted through the group.
+	// Whether roles can be granted through the group. Left out: kept; null: refused.
 	RolesEnabled graphql.Omittable[*bool] `json:"rolesEnabled,omitempty"`
-	// Whether owners count as members.
+	// Whether owners count as members. Left out: kept; null: refused.
 	IncludeOwners graphql.Omittable[*bool] `json:"includeOwners,omitempty"`
-	// Whether the group can receive calls.
+	// Whether the group can receive calls. Left out: kept; null: refused.
 	CallsEnabled graphql.Omittable[*bool] `json:"callsEnabled,omitempty"`
-	// The owners' user ids (replaces the list).
+	// The owners' user ids, replacing the list. Left out: kept; []: every owner removed; null: refused.
 	OwnerIds graphql.Omittable[[]string] `json:"ownerIds,omitempty"`
-	// Phone addresses (replaces the list).
+	// Phone addresses (at most 100), replacing the list. Left out: kept; []: every address removed; null: refused.
 	Addresses graphql.Omittable[[]GroupAddressInput] `json:"addresses,omitempty"`
 }
 
-// Changes to a forms user group; fields left out keep their value.
+// Changes to a forms user group. A field left out keeps its value; `[]` clears `userIds`; `null` clears `externalId`
+// and is refused (BAD_USER_INPUT naming the field, nothing is read or sent) on `name` and `userIds`.
 type UpdateUserGroupInput struct {
-	// The new name.
+	// The new name. Left out: kept; null: refused.
 	Name graphql.Omittable[*string] `json:"name,omitempty"`
-	// The new external id; null clears it.
+	// The new external id. Left out: kept; null (or ""): cleared.
 	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
-	// The users in the group: REPLACES the whole list.
+	// The users in the group, REPLACING the whole list. Left out: kept; []: every user removed; null: refused.
 	UserIds graphql.Omittable[[]string] `json:"userIds,omitempty"`
 }
 
@@ -581,7 +585,9 @@ type UserGroupPage struct {
 	PageNumber int `json:"pageNumber"`
 	// User groups per page.
 	PageSize int `json:"pageSize"`
-	// Whether a next page may exist (the Usergroup API does not report totals: true when this page is full).
+	// Whether a next page may exist. The Usergroup API reports no totals or next links, so this is true when this page
+	// is full: on a last page that is exactly full it is true and the next page comes back empty (with `hasNextPage`
+	// false).
 	HasNextPage bool `json:"hasNextPage"`
 }
 

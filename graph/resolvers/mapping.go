@@ -251,10 +251,20 @@ func groupPage(l *genesys.GroupEntityListing) *model.GroupPage {
 		PageSize: l.PageSize, PageCount: l.PageCount}
 }
 
+// searchResult maps a search page. Genesys carries nextPage on the last
+// page too and previousPage (= currentPage) on the first (the official
+// sample), so whether they exist is read from pageNumber and pageCount: a
+// client paging until nextPage is null stops at the last page.
 func searchResult(r *genesys.GroupsSearchResponse) *model.GroupSearchResult {
-	return &model.GroupSearchResult{Results: groups(r.Results), Total: int(r.Total), PageCount: r.PageCount,
-		PageSize: r.PageSize, PageNumber: r.PageNumber, PreviousPage: cursor(r.PreviousPage),
-		CurrentPage: cursor(r.CurrentPage), NextPage: cursor(r.NextPage)}
+	m := &model.GroupSearchResult{Results: groups(r.Results), Total: int(r.Total), PageCount: r.PageCount,
+		PageSize: r.PageSize, PageNumber: r.PageNumber, CurrentPage: cursor(r.CurrentPage)}
+	if r.PageNumber > 1 {
+		m.PreviousPage = cursor(r.PreviousPage)
+	}
+	if r.PageNumber < r.PageCount {
+		m.NextPage = cursor(r.NextPage)
+	}
+	return m
 }
 
 // cursor returns the q64 value of a search page URI, the argument

@@ -136,16 +136,16 @@ func (r *Resolver) updateUserGroup(ctx context.Context, id string, input model.U
 	if err := upstream.CheckID("id", id); err != nil {
 		return nil, err
 	}
+	change, err := userGroupUpdateFromInput(input)
+	if err != nil {
+		return nil, err
+	}
 	cur, err := r.usergroups.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	req, err := applyUserGroupUpdate(cur, input)
-	if err != nil {
-		return nil, err
-	}
 	defer loaders.For(ctx).ForgetUserGroup(ctx, id)
-	ug, err := r.usergroups.Update(ctx, req)
+	ug, err := r.usergroups.Update(ctx, change.apply(cur))
 	if err != nil {
 		return nil, err
 	}

@@ -175,6 +175,15 @@ func TestInputErrors(t *testing.T) {
 			return err
 		},
 		"empty expand": func(c *Client) error { _, err := c.SearchGroupsByCursor(ctx, "abc", []string{""}); return err },
+		"search criterion without type": func(c *Client) error {
+			_, err := c.SearchGroups(ctx, GroupSearchRequest{Query: []GroupSearchCriteria{{Fields: []string{"name"}, Value: "x"}}})
+			return err
+		},
+		"nested search criterion without type": func(c *Client) error {
+			_, err := c.SearchGroups(ctx, GroupSearchRequest{Query: []GroupSearchCriteria{{Type: CriteriaMatchAll,
+				Group: []GroupSearchCriteria{{Type: CriteriaExact, Fields: []string{"name"}, Value: "x"}, {Value: "y"}}}}})
+			return err
+		},
 		"body over the request limit": func(c *Client) error {
 			_, err := c.CreateGroup(ctx, GroupCreate{Name: strings.Repeat("n", MaxRequestBody)})
 			return err

@@ -176,8 +176,13 @@ type GroupCreate struct {
 
 // GroupUpdate is the body of PUT /groups/{id}. Version (the group's current
 // version) is required; every other field is sent only when set, so nil
-// means "not given". Empty slices are not sent either: to clear the owners
-// Genesys' own tools send OwnerIDs: []string{" "}.
+// means "not given" and the server keeps the value.
+//
+// Images and Addresses are sent whenever they are not nil: an empty, non-nil
+// slice is sent as [] and clears the list (Terraform's provider relies on
+// this for addresses, resource_genesyscloud_group_utils.go), a nil one is
+// left out. OwnerIDs is left out when empty: Genesys' own tools never send
+// [] there, they clear the owners with OwnerIDs: []string{" "}.
 type GroupUpdate struct {
 	// ID is read-only and ignored by the server.
 	ID            string         `json:"id,omitempty"`
@@ -185,8 +190,8 @@ type GroupUpdate struct {
 	Description   *string        `json:"description,omitempty"`
 	State         *State         `json:"state,omitempty"`
 	Version       int            `json:"version"`
-	Images        []Image        `json:"images,omitempty"`
-	Addresses     []GroupContact `json:"addresses,omitempty"`
+	Images        []Image        `json:"images,omitzero"`
+	Addresses     []GroupContact `json:"addresses,omitzero"`
 	RulesVisible  *bool          `json:"rulesVisible,omitempty"`
 	Visibility    *Visibility    `json:"visibility,omitempty"`
 	RolesEnabled  *bool          `json:"rolesEnabled,omitempty"`
@@ -367,6 +372,8 @@ type GroupSearchRequest struct {
 
 // GroupSearchCriteria is one condition of a group search.
 type GroupSearchCriteria struct {
+	// Type is required by the API, in nested criteria too; SearchGroups
+	// refuses a criterion without one rather than send "".
 	Type       CriteriaType          `json:"type"`
 	Fields     []string              `json:"fields,omitempty"`
 	Value      string                `json:"value,omitempty"`

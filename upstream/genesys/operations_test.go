@@ -154,6 +154,27 @@ func operations() []operation {
 			check: func(t *testing.T, v any) { assert.Equal(t, 3, v.(*Group).Version) },
 		},
 		{
+			name: "UpdateGroup clearing addresses and images",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.UpdateGroup(ctx, groupID, GroupUpdate{Version: 3, Addresses: []GroupContact{}, Images: []Image{}})
+			},
+			method: http.MethodPut, path: "/api/v2/groups/" + groupID,
+			body:   `{"version":3,"addresses":[],"images":[]}`,
+			status: http.StatusOK, answer: groupJSON,
+			check: func(t *testing.T, v any) { assert.Equal(t, 3, v.(*Group).Version) },
+		},
+		{
+			name: "UpdateGroup replacing addresses, keeping images",
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.UpdateGroup(ctx, groupID, GroupUpdate{Version: 3, Addresses: []GroupContact{
+					{Address: "+35312345678", Type: GroupContactRing, MediaType: MediaTypePhone}}})
+			},
+			method: http.MethodPut, path: "/api/v2/groups/" + groupID,
+			body:   `{"version":3,"addresses":[{"address":"+35312345678","type":"GROUPRING","mediaType":"PHONE"}]}`,
+			status: http.StatusOK, answer: groupJSON,
+			check: func(t *testing.T, v any) { assert.Equal(t, 3, v.(*Group).Version) },
+		},
+		{
 			name:   "DeleteGroup",
 			call:   func(ctx context.Context, c *Client) (any, error) { return nil, c.DeleteGroup(ctx, groupID) },
 			method: http.MethodDelete, path: "/api/v2/groups/" + groupID,

@@ -18,11 +18,29 @@ const maxQ64 = 8 << 10
 const searchPath = groupsPath + "/search"
 
 // SearchGroups runs a group search. The search index is eventually
-// consistent: a group just created may not be found at once.
+// consistent: a group just created may not be found at once. A criterion
+// without a Type, nested ones included, is an InputError: the API requires
+// it.
 //
 // Upstream: POST /api/v2/groups/search
 func (c *Client) SearchGroups(ctx context.Context, r GroupSearchRequest) (*GroupsSearchResponse, error) {
+	if err := checkCriteria(r.Query); err != nil {
+		return nil, err
+	}
 	return fetch[GroupsSearchResponse](ctx, c, http.MethodPost, searchPath, nil, r)
+}
+
+// checkCriteria refuses a criterion, at any depth, whose Type is empty.
+func checkCriteria(cs []GroupSearchCriteria) error {
+	for _, sc := range cs {
+		if sc.Type == "" {
+			return &upstream.InputError{Field: "type", Reason: "every search criterion needs a type"}
+		}
+		if err := checkCriteria(sc.Group); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // SearchGroupsByCursor replays a search page from the q64 cursor of an

@@ -52,9 +52,10 @@
 //     ignoring case, over name, description, id, state, type and visibility;
 //     others are 400. Every AND criterion must match, no NOT criterion may,
 //     and at least one OR criterion when there are any; a criterion's group
-//     must match as a whole. SCORE sorts by name. previousPage equals
-//     currentPage on page 1; nextPage is left out on the last page. GET
-//     search ignores expand.
+//     must match as a whole; a criterion without a type, nested or not, is
+//     400. SCORE sorts by name. As in the official sample, previousPage
+//     equals currentPage on page 1 and nextPage is present on every page,
+//     the last one included. GET search ignores expand.
 //   - Tokens from the token endpoint may call everything; caller tokens
 //     (Options.Tokens) need the permission an operation documents (403
 //     missing.any.permissions) and are the only ones users/me answers (a

@@ -14,13 +14,20 @@ import (
 	"strings"
 )
 
+// The limits below are the emulator's own. The real API documents none of
+// them; tests that lean on them prove nothing about a real org.
 const (
-	// maxSearchPageSize is the largest search page (the reference allows
-	// the emulator to cap it at 100).
+	// maxSearchPageSize is the largest search page. Unconfirmed: the audit
+	// (real-api-audit.md, row 16 "search | page size") says "max not
+	// documented" and lists "search pageSize ≤ 100 (search.go:20);
+	// pageSize=0 → 400" among the limits the emulator "invents … the real
+	// API does not document" (section 2 item 9).
 	maxSearchPageSize = 100
-	// maxCriteriaDepth bounds the nesting of criteria groups.
+	// maxCriteriaDepth bounds the nesting of criteria groups. Unconfirmed:
+	// no source gives a limit; invented to bound the emulator's recursion.
 	maxCriteriaDepth = 5
-	// maxRegex bounds a REGEX criterion's pattern.
+	// maxRegex bounds a REGEX criterion's pattern. Unconfirmed: no source
+	// gives a limit; invented to bound the emulator's work.
 	maxRegex   = 1000
 	searchPath = "/api/v2/groups/search"
 )
@@ -32,6 +39,9 @@ var (
 )
 
 // searchFields are the group fields criteria and sorts may name.
+// Unconfirmed: "Which group fields are searchable/sortable: U (`name` is
+// confirmed by TF; `id`, `description`, `type`, `state`, `visibility` are
+// plausible, I)" (genesys-groups-api.md §5.11).
 var searchFields = map[string]func(*group) string{
 	"name":        func(g *group) string { return g.name },
 	"description": func(g *group) string { return g.description },
@@ -127,16 +137,19 @@ func (s *Server) search(req searchRequest) (int, any, error) {
 		return 0, nil, err
 	}
 	results, total := s.store.search(match, order, p)
+	// As in the official sample (real-api-audit.md rows 11/16: "on page 1
+	// of 1 previousPage == currentPage and nextPage is present"): page 1
+	// is its own previous page, and every page, the last one included,
+	// carries a next page. Only pageNumber and pageCount tell the end.
 	resp := searchResponse{Total: total, PageCount: p.pageCount(total), PageSize: p.size, PageNumber: p.number,
-		CurrentPage: pageURI(req, p.number), Types: searchTypes}
-	resp.PreviousPage = pageURI(req, max(p.number-1, 1))
-	if p.number < resp.PageCount {
-		resp.NextPage = pageURI(req, p.number+1)
-	}
+		PreviousPage: pageURI(req, max(p.number-1, 1)), CurrentPage: pageURI(req, p.number),
+		NextPage: pageURI(req, p.number+1), Types: searchTypes}
 	return http.StatusOK, withList("results", results, resp), nil
 }
 
-// page validates the paging of req and fills in the defaults.
+// page validates the paging of req and fills in the defaults: pageNumber 1
+// (pages are 1-based, documented) and pageSize 25 (unconfirmed for search:
+// the SDK documents 25 as the default of the listings, not of search).
 func (req *searchRequest) page() (page, error) {
 	p := page{size: defaultPageSize, number: 1}
 	if req.PageSize != nil {
@@ -218,26 +231,30 @@ func combine(clauses []clause, g *group) bool {
 	return !hasOr || anyOr
 }
 
-// compileCriterion compiles one criterion: its nested group must match and,
-// when it has a type (required without a group), so must the type's test.
+// compileCriterion compiles one criterion: its type's test must match and,
+// when it has a nested group, so must the group. The type is required, in
+// nested criteria too (GroupSearchCriteria.type, SW18 and the Go SDK), so a
+// criterion without one is 400.
 func compileCriterion(c searchCriteria, depth int) (func(*group) bool, error) {
-	if len(c.Group) == 0 {
-		return compileType(c)
-	}
-	sub, err := compileCriteria(c.Group, depth+1)
-	if err != nil || c.Type == "" {
-		return sub, err
+	if c.Type == "" {
+		return nil, invalidValue("every criterion needs a type")
 	}
 	own, err := compileType(c)
+	if err != nil || len(c.Group) == 0 {
+		return own, err
+	}
+	sub, err := compileCriteria(c.Group, depth+1)
 	if err != nil {
 		return nil, err
 	}
-	return func(g *group) bool { return sub(g) && own(g) }, nil
+	return func(g *group) bool { return own(g) && sub(g) }, nil
 }
 
 // compileType compiles a criterion's type over its fields (a field matches
 // when one of the values matches; the criterion when one field matches).
-// Comparisons ignore case.
+// Comparisons ignore case. Unconfirmed: case folding, TERM as whole words
+// and REGEX as RE2 over the whole value are the emulator's choices; no
+// source documents how the real index matches.
 func compileType(c searchCriteria) (func(*group) bool, error) {
 	if c.Type == "MATCH_ALL" {
 		return func(*group) bool { return true }, nil
@@ -331,7 +348,8 @@ func regexTest(patterns []string) (func(string) bool, error) {
 }
 
 // compileSort returns the result order: the sort keys, then sortBy /
-// sortOrder, then name and id. SCORE sorts by name (there is no score).
+// sortOrder, then name and id. SCORE sorts by name (there is no score):
+// unconfirmed, the emulator's choice.
 func compileSort(req searchRequest) (func(a, b *group) int, error) {
 	keys := slices.Clone(req.Sort)
 	if req.SortBy != "" || req.SortOrder != "" {
