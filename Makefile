@@ -19,8 +19,9 @@ test: vet check-generated ## The whole suite: go vet, the regeneration check, go
 	$(GO) test -race -count=1 ./...
 
 .PHONY: vet
-vet: ## go vet
+vet: ## go vet (the smoke suite too, so it always builds)
 	$(GO) vet ./...
+	$(GO) vet -tags smoke ./upstream/contract/
 
 .PHONY: generate
 generate: ## Regenerate the gqlgen code from graph/schema.graphqls
@@ -30,6 +31,10 @@ generate: ## Regenerate the gqlgen code from graph/schema.graphqls
 check-generated: generate ## Fail when regenerating changes any file
 	@git diff --exit-code --stat -- graph || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- graph)" || { git status --porcelain -- graph; echo "generation left new files"; exit 1; }
+
+.PHONY: smoke
+smoke: ## The client contract suite against real upstreams (GENESYS_* / USERGROUP_*; writes only with SMOKE_WRITES=1); not part of make test
+	$(GO) test -tags smoke -count=1 -v -run '^TestSmoke$$' ./upstream/contract/
 
 .PHONY: ide
 ide: ## Rebuild the GraphQL IDE bundle (ide/dist) from the pinned npm packages; needs Node.js and npm, commit the result
