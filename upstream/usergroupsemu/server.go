@@ -25,7 +25,17 @@
 //
 //   - Binding problems (a body that cannot be read, a CompanyId, PageNo or
 //     PageSize that is not an integer) are a 400 before the credentials are
-//     checked; validation (Name, Id, UserIds, paging) comes after them.
+//     checked; validation (a missing Name on create, a missing Id) comes
+//     after them.
+//
+//   - Ids are opaque: new groups get a GUID spelled as the platform spells
+//     it (32 lower-case hex digits, no hyphens); a group Id and the UserIds
+//     are stored and answered as given, never re-spelled; an Id that spells
+//     a stored GUID another way still finds its group.
+//
+//   - It refuses only what the reference confirms the real API refuses
+//     (missing credentials or required members, malformed bodies, unknown
+//     routes); where the real behaviour is unknown it tolerates the input.
 //
 // Choices where the reference marks the behaviour unknown are documented on
 // the handlers (create, update, get, remove, search); the gateway must not
@@ -34,6 +44,7 @@ package usergroupsemu
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/groupdir/gateway/upstream/demodata"
@@ -91,6 +102,8 @@ type Server struct {
 	companyID int64
 	key       string
 	latency   time.Duration
+	// echoWithoutUsers: see SetUpdateEchoWithoutUsers.
+	echoWithoutUsers atomic.Bool
 }
 
 // New returns an emulator seeded from opts.Size.
@@ -133,13 +146,15 @@ func (s *Server) Snapshot() []UserGroup { return s.store.snapshot() }
 // UserGroup returns a copy of the group with the given id (any GUID
 // spelling), and whether it exists.
 func (s *Server) UserGroup(id string) (UserGroup, bool) {
-	key, ok := canonicalGUID(id)
-	if !ok {
-		return UserGroup{}, false
-	}
-	g, ok := s.store.get(key)
+	g, ok := s.store.get(id)
 	return g.clone(), ok
 }
+
+// SetUpdateEchoWithoutUsers makes every later PUT answer "UserIds": [],
+// whatever it stored, as the vendor's own PUT sample does after setting one
+// user (the audit: the PUT echo "should not be trusted for membership");
+// false restores the faithful echo. GET answers are not affected.
+func (s *Server) SetUpdateEchoWithoutUsers(on bool) { s.echoWithoutUsers.Store(on) }
 
 // UserGroupsByExternalID returns how many groups have this ExternalId.
 func (s *Server) UserGroupsByExternalID(ext string) int { return s.store.countExternal(ext) }
