@@ -402,7 +402,7 @@ type Member struct {
 
 // The outcome of a membership change for one requested id.
 type MemberChangeResult struct {
-	// The user's id, in lower case.
+	// The user's id: in lower case for a Genesys group; as first given for a user group (its ids are opaque).
 	MemberID string `json:"memberId"`
 	// What happened.
 	Outcome MemberChangeOutcome `json:"outcome"`

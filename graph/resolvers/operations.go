@@ -141,6 +141,10 @@ func (r *Resolver) updateUserGroup(ctx context.Context, id string, input model.U
 	if err := upstream.CheckOpaqueID("id", id); err != nil {
 		return nil, err
 	}
+	// The input's checks do not depend on the group: bad input costs no call.
+	if _, err := applyUserGroupUpdate(&usergroups.UserGroup{}, input); err != nil {
+		return nil, err
+	}
 	cur, err := r.usergroups.Get(ctx, id)
 	if err != nil {
 		return nil, err
