@@ -17,8 +17,9 @@
 //     and is read as XML otherwise (the documented default).
 //
 //   - Errors are {"ResponseStatus":{"ErrorCode","Message","Errors":[...]}}
-//     with 400 (bad or missing parameter, malformed body or id), 401, 404
-//     (unknown group Id) and 405 (unknown route).
+//     with 400 (missing required member or parameter, a parameter or body
+//     that cannot be bound), 401, 404 (an Id no group has) and 405 (unknown
+//     route).
 //
 //   - Query parameter names match case-insensitively, as ServiceStack binds
 //     them.
@@ -57,10 +58,12 @@ const DemoIntegrationKey = "demo-usergroups-integration-key"
 
 // Paging limits of the search.
 const (
-	// DefaultPageSize is the page size when PageSize is omitted or 0 (the
-	// real default is not documented).
+	// DefaultPageSize is the page size when PageSize is omitted, 0 or
+	// negative. The real default is not documented: the audit calls this 50
+	// "invented".
 	DefaultPageSize = 50
-	// MaxPageSize is the largest PageSize accepted; more is a 400.
+	// MaxPageSize is the documented maximum PageSize; a larger one reads as
+	// this one (whether the real API refuses it is not documented).
 	MaxPageSize = 250
 )
 
