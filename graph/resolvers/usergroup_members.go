@@ -17,13 +17,12 @@ import (
 // writer outside this process overwrote the list in between.
 const maxMergeAttempts = 3
 
-// changeUserGroupUsers adds (add) or removes users of user group id (ids
-// opaque, see upstream.CheckOpaqueID). The
-// Usergroup API can only replace the whole UserIds list, so under the
-// group's in-process lock the gateway reads the group, merges, writes the
-// full object and reads it back. Ids still wrong after maxMergeAttempts
-// cycles fail with CONFLICT; a failed read or write fails the field (a
-// single write is all or nothing).
+// changeUserGroupUsers adds (add) or removes users of user group id (ids are
+// opaque, see upstream.CheckOpaqueID). The Usergroup API can only replace
+// the whole UserIds list, so under the group's in-process lock the gateway
+// reads the group, merges, writes the full object and reads it back. Ids
+// still wrong after maxMergeAttempts cycles fail with CONFLICT; a failed
+// read or write fails the field (a single write is all or nothing).
 //
 // Upstream: GET, PUT, GET /api/v2/usergroup per cycle; no PUT when nothing
 // has to change.
