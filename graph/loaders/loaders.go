@@ -59,6 +59,9 @@ type Loaders struct {
 	mu          sync.Mutex
 	// prefetched holds the lookups PrefetchGroups started, by id.
 	prefetched map[string]*prefetch
+	// userGroupIDs maps the key of userGroupByID (upstream.OpaqueIDKey of a
+	// user-group id) to the spelling first asked for, which is sent.
+	userGroupIDs map[string]string
 }
 
 // prefetch is one lookup PrefetchGroups started; done closes when results
@@ -83,7 +86,8 @@ func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
 	if o.Wait == 0 {
 		o.Wait = time.Millisecond
 	}
-	l := &Loaders{fetchGroups: observed(o, "group", groupsByID(g)), prefetched: map[string]*prefetch{}}
+	l := &Loaders{fetchGroups: observed(o, "group", groupsByID(g)), prefetched: map[string]*prefetch{},
+		userGroupIDs: map[string]string{}}
 	l.groupByID = dataloader.NewBatchedLoader(l.fetchGroups,
 		dataloader.WithBatchCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
 		dataloader.WithInputCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
@@ -91,8 +95,8 @@ func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
 	l.groupByJabberID = perKey(o, "groupByJabberId", func(ctx context.Context, jid string) (*genesys.Group, error) {
 		return groupByJabberID(ctx, g, jid, l)
 	})
-	l.userGroupByID = perKey(o, "userGroup", func(ctx context.Context, id string) (*usergroups.UserGroup, error) {
-		ug, err := u.Get(ctx, id)
+	l.userGroupByID = perKey(o, "userGroup", func(ctx context.Context, key string) (*usergroups.UserGroup, error) {
+		ug, err := u.Get(ctx, l.userGroupID(key))
 		if errors.Is(err, upstream.ErrNotFound) {
 			return nil, nil
 		}
@@ -170,9 +174,24 @@ func (l *Loaders) GroupByJabberID(ctx context.Context, jabberID string) (*genesy
 	return load(ctx, l.groupByJabberID, jabberID)
 }
 
-// UserGroup returns the user group with id, or nil when none has it.
+// UserGroup returns the user group with id, or nil when none has it. Ids
+// are opaque and compared as upstream.OpaqueIDKey does: spellings that
+// differ only in case or hyphens share one lookup.
 func (l *Loaders) UserGroup(ctx context.Context, id string) (*usergroups.UserGroup, error) {
-	return load(ctx, l.userGroupByID, id)
+	key := upstream.OpaqueIDKey(id)
+	l.mu.Lock()
+	if _, ok := l.userGroupIDs[key]; !ok {
+		l.userGroupIDs[key] = id
+	}
+	l.mu.Unlock()
+	return load(ctx, l.userGroupByID, key)
+}
+
+// userGroupID returns the spelling of the user-group id whose key is key.
+func (l *Loaders) userGroupID(key string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.userGroupIDs[key]
 }
 
 // UserGroupsByExternalID returns the user groups whose ExternalId is ext.
@@ -251,7 +270,7 @@ func (l *Loaders) ForgetGroup(ctx context.Context, id string) {
 // ForgetUserGroup drops what the request knows about user group id and the
 // ExternalId lookups, after a write.
 func (l *Loaders) ForgetUserGroup(ctx context.Context, id string) {
-	l.userGroupByID.Clear(ctx, id)
+	l.userGroupByID.Clear(ctx, upstream.OpaqueIDKey(id))
 	l.userGroupsByExt.ClearAll()
 }
 

@@ -403,7 +403,7 @@ type Member struct {
 
 // The outcome of a membership change for one requested id.
 type MemberChangeResult struct {
-	// The user's id, in lower case.
+	// The user's id: in lower case for a Genesys group; as first given for a user group (its ids are opaque).
 	MemberID string `json:"memberId"`
 	// What happened.
 	Outcome MemberChangeOutcome `json:"outcome"`
@@ -458,7 +458,9 @@ type Presence struct {
 
 // The directory gateway: one GraphQL API in front of the Genesys Cloud Groups API (`Group`, `Member`,
 // `DynamicDefinition`) and the forms platform's Usergroup API (`UserGroup`). A user group whose `externalId`
-// holds a Genesys group id is linked to that group (`UserGroup.group`, `Group.userGroups`).
+// holds a Genesys group id is linked to that group (`UserGroup.group`, `Group.userGroups`). Genesys ids are
+// UUIDs; user-group ids and the user ids a user group holds are opaque (the platform spells GUIDs as 32 hex
+// digits without hyphens; the gateway compares them ignoring case and hyphens).
 //
 // Lookups by id are batched: any number of `group(id:)` fields, `UserGroup.group` links and
 // `groupByJabberId` fields in one operation cost one upstream call per 100 ids. The `extensions.cost` of

@@ -261,11 +261,13 @@ func createUserGroupToAPI(in model.CreateUserGroupInput) (usergroups.CreateReque
 // maxUserIDs bounds the member list of a user group write.
 const maxUserIDs = 5000
 
+// userIDs checks the member list of a user group write: the platform's
+// user ids are opaque (upstream.CheckOpaqueID).
 func userIDs(ids []string) error {
 	if len(ids) > maxUserIDs {
 		return badInput("userIds", "too many ids")
 	}
-	return upstream.CheckIDs("userIds", ids)
+	return upstream.CheckOpaqueIDs("userIds", ids)
 }
 
 // userGroupUpdate is a validated UpdateUserGroupInput; a nil field keeps

@@ -16,25 +16,37 @@ import (
 // built. The Genesys fan-out is in group_members.go, the Usergroup
 // read-merge-write in usergroup_members.go.
 
-// memberIDs checks the id list of a membership mutation: 1 to limit UUIDs
-// (counted as given). It returns the distinct ids in lower case, in the
-// order they were first given. It costs no upstream call.
+// memberIDs checks the id list of a Genesys membership mutation: 1 to
+// limit UUIDs (counted as given). It returns the distinct ids in lower
+// case, in the order they were first given. It costs no upstream call.
 func memberIDs(field string, ids []string, limit int) ([]string, error) {
+	out, err := distinctMemberIDs(field, ids, limit, upstream.CheckIDs, strings.ToLower)
+	for i := range out {
+		out[i] = strings.ToLower(out[i])
+	}
+	return out, err
+}
+
+// distinctMemberIDs checks the id list of a membership mutation: 1 to
+// limit ids (counted as given), each passing check. It returns the ids
+// that are distinct by key, as first given, in that order. It costs no
+// upstream call.
+func distinctMemberIDs(field string, ids []string, limit int, check func(string, []string) error,
+	key func(string) string) ([]string, error) {
 	switch {
 	case len(ids) == 0:
 		return nil, badInput(field, "must name at least one id")
 	case len(ids) > limit:
 		return nil, badInput(field, "at most "+strconv.Itoa(limit)+" ids per mutation")
 	}
-	if err := upstream.CheckIDs(field, ids); err != nil {
+	if err := check(field, ids); err != nil {
 		return nil, err
 	}
 	seen := make(map[string]bool, len(ids))
 	out := make([]string, 0, len(ids))
 	for _, id := range ids {
-		id = strings.ToLower(id)
-		if !seen[id] {
-			seen[id] = true
+		if k := key(id); !seen[k] {
+			seen[k] = true
 			out = append(out, id)
 		}
 	}

@@ -130,10 +130,15 @@ func (r *Resolver) updateGroup(ctx context.Context, id string, input model.Updat
 	return groupFromAPI(g), nil
 }
 
-// updateUserGroup reads the user group, applies the given fields and writes
-// the whole object back (the Usergroup API's PUT replaces it).
+// updateUserGroup reads the user group, applies the given fields, writes
+// the whole object back (the Usergroup API's PUT replaces it) and answers
+// with the user group as a read after the write shows it: the PUT's echo is
+// not trusted (the vendor's own sample answers "UserIds": [] to a PUT that
+// set one user).
+//
+// Upstream: GET, PUT, GET /api/v2/usergroup.
 func (r *Resolver) updateUserGroup(ctx context.Context, id string, input model.UpdateUserGroupInput) (*model.UserGroup, error) {
-	if err := upstream.CheckID("id", id); err != nil {
+	if err := upstream.CheckOpaqueID("id", id); err != nil {
 		return nil, err
 	}
 	change, err := userGroupUpdateFromInput(input)
@@ -145,7 +150,10 @@ func (r *Resolver) updateUserGroup(ctx context.Context, id string, input model.U
 		return nil, err
 	}
 	defer loaders.For(ctx).ForgetUserGroup(ctx, id)
-	ug, err := r.usergroups.Update(ctx, change.apply(cur))
+	if _, err := r.usergroups.Update(ctx, change.apply(cur)); err != nil {
+		return nil, err
+	}
+	ug, err := r.usergroups.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}

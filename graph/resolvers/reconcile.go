@@ -67,7 +67,7 @@ func sameUserGroup(ug usergroups.UserGroup, req usergroups.CreateRequest) bool {
 	return slices.Equal(sortedUserKeys(ug.UserIDs), sortedUserKeys(req.UserIDs))
 }
 
-// sortedUserKeys returns the distinct userKeys of ids, sorted.
+// sortedUserKeys returns the distinct upstream.OpaqueIDKey of ids, sorted.
 func sortedUserKeys(ids []string) []string {
 	out := make([]string, 0, len(ids))
 	for id := range userSet(ids) {

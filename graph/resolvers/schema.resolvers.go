@@ -138,7 +138,7 @@ func (r *mutationResolver) UpdateUserGroup(ctx context.Context, id string, input
 
 // DeleteUserGroup is the resolver for the deleteUserGroup field.
 func (r *mutationResolver) DeleteUserGroup(ctx context.Context, id string) (*model.DeletePayload, error) {
-	if err := upstream.CheckID("id", id); err != nil {
+	if err := upstream.CheckOpaqueID("id", id); err != nil {
 		return nil, err
 	}
 	defer loaders.For(ctx).ForgetUserGroup(ctx, id)
@@ -271,7 +271,7 @@ func (r *queryResolver) GroupProfiles(ctx context.Context, ids []string, jabberI
 
 // UserGroup is the resolver for the userGroup field.
 func (r *queryResolver) UserGroup(ctx context.Context, id string) (*model.UserGroup, error) {
-	if err := upstream.CheckID("id", id); err != nil {
+	if err := upstream.CheckOpaqueID("id", id); err != nil {
 		return nil, err
 	}
 	ug, err := loaders.For(ctx).UserGroup(ctx, id)

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"strings"
 	"sync"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -18,24 +17,24 @@ import (
 // writer outside this process overwrote the list in between.
 const maxMergeAttempts = 3
 
-// changeUserGroupUsers adds (add) or removes users of user group id. The
-// Usergroup API can only replace the whole UserIds list, so under the
-// group's in-process lock the gateway reads the group, merges, writes the
-// full object and reads it back. Ids still wrong after maxMergeAttempts
-// cycles fail with CONFLICT; a failed read or write fails the field (a
-// single write is all or nothing).
+// changeUserGroupUsers adds (add) or removes users of user group id (ids are
+// opaque, see upstream.CheckOpaqueID). The Usergroup API can only replace
+// the whole UserIds list, so under the group's in-process lock the gateway
+// reads the group, merges, writes the full object and reads it back. Ids
+// still wrong after maxMergeAttempts cycles fail with CONFLICT; a failed
+// read or write fails the field (a single write is all or nothing).
 //
 // Upstream: GET, PUT, GET /api/v2/usergroup per cycle; no PUT when nothing
 // has to change.
 func (r *Resolver) changeUserGroupUsers(ctx context.Context, id string, userIDs []string, add bool) (*model.UserGroupMembershipPayload, error) {
-	if err := upstream.CheckID("id", id); err != nil {
+	if err := upstream.CheckOpaqueID("id", id); err != nil {
 		return nil, err
 	}
-	ids, err := memberIDs("userIds", userIDs, r.maxMemberIDs)
+	ids, err := distinctMemberIDs("userIds", userIDs, r.maxMemberIDs, upstream.CheckOpaqueIDs, upstream.OpaqueIDKey)
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := r.userGroupLocks.lock(ctx, userKey(id))
+	unlock, err := r.userGroupLocks.lock(ctx, upstream.OpaqueIDKey(id))
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +54,7 @@ func (r *Resolver) changeUserGroupUsers(ctx context.Context, id string, userIDs 
 // in-process lock, so that a replacement never interleaves with the
 // read-merge-write of addUserGroupUsers / removeUserGroupUsers.
 func (r *Resolver) updateUserGroupSerial(ctx context.Context, id string, input model.UpdateUserGroupInput) (*model.UserGroup, error) {
-	unlock, err := r.userGroupLocks.lock(ctx, userKey(id))
+	unlock, err := r.userGroupLocks.lock(ctx, upstream.OpaqueIDKey(id))
 	if err != nil {
 		return nil, err
 	}
@@ -85,8 +84,9 @@ func (r *Resolver) mergeUsers(ctx context.Context, id string, m *userMerge) (*us
 }
 
 // userMerge is the change one addUserGroupUsers or removeUserGroupUsers
-// makes to a UserIds list. Ids are compared as the reference advises:
-// case-insensitively, hyphens ignored.
+// makes to a UserIds list. Ids are opaque and compared as the reference
+// advises: case-insensitively, hyphens ignored (upstream.OpaqueIDKey), so
+// "ABC…" names the member "abc…" and a GUID matches its 32-hex spelling.
 type userMerge struct {
 	add bool
 	log *changeLog
@@ -96,7 +96,7 @@ type userMerge struct {
 func (m *userMerge) first(current []string) {
 	have := userSet(current)
 	for _, id := range m.log.ids {
-		if have[userKey(id)] == m.add {
+		if have[upstream.OpaqueIDKey(id)] == m.add {
 			m.log.set(m.unchanged(), id)
 		}
 	}
@@ -114,7 +114,7 @@ func (m *userMerge) unchanged() model.MemberChangeOutcome {
 func (m *userMerge) done(current []string) bool {
 	have := userSet(current)
 	for _, id := range m.log.ids {
-		if have[userKey(id)] != m.add {
+		if have[upstream.OpaqueIDKey(id)] != m.add {
 			return false
 		}
 	}
@@ -128,7 +128,7 @@ func (m *userMerge) merged(current []string) []string {
 		drop := userSet(m.log.ids)
 		out := make([]string, 0, len(current))
 		for _, u := range current {
-			if !drop[userKey(u)] {
+			if !drop[upstream.OpaqueIDKey(u)] {
 				out = append(out, u)
 			}
 		}
@@ -137,8 +137,8 @@ func (m *userMerge) merged(current []string) []string {
 	out := append([]string(nil), current...)
 	have := userSet(current)
 	for _, id := range m.log.ids {
-		if !have[userKey(id)] {
-			have[userKey(id)] = true
+		if !have[upstream.OpaqueIDKey(id)] {
+			have[upstream.OpaqueIDKey(id)] = true
 			out = append(out, id)
 		}
 	}
@@ -158,7 +158,7 @@ func (m *userMerge) verify(current []string) {
 		if _, settled := m.log.outcomes[id]; settled {
 			continue
 		}
-		if have[userKey(id)] == m.add {
+		if have[upstream.OpaqueIDKey(id)] == m.add {
 			m.log.set(changed, id)
 			continue
 		}
@@ -173,18 +173,14 @@ func overwritten() error {
 		Extensions: map[string]any{"code": CodeConflict, "upstream": upstream.Usergroups}}
 }
 
-// userSet indexes ids by userKey.
+// userSet indexes ids by upstream.OpaqueIDKey.
 func userSet(ids []string) map[string]bool {
 	s := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		s[userKey(id)] = true
+		s[upstream.OpaqueIDKey(id)] = true
 	}
 	return s
 }
-
-// userKey is the form in which Usergroup GUIDs are compared: lower case,
-// without hyphens (the API may answer 32 hex digits for a hyphenated id).
-func userKey(id string) string { return strings.ReplaceAll(strings.ToLower(id), "-", "") }
 
 // keyedLocks serialises work per key inside the process: a user group's
 // read-merge-write cycles never interleave, so concurrent changes to one

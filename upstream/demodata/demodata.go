@@ -4,7 +4,8 @@
 // ExternalId names those groups (or, for some, nothing).
 //
 // Ids are UUIDs derived from an index, so tests and documentation can name
-// them (GroupID(0) is always the same group).
+// them (GroupID(0) is always the same group); user-group ids are spelled as
+// the forms platform spells them, without hyphens.
 package demodata
 
 import "fmt"
@@ -38,8 +39,10 @@ func GroupID(i int) string { return fmt.Sprintf("6a0f0000-0000-4000-8000-%012x",
 // UserID returns the id of Genesys user i.
 func UserID(i int) string { return fmt.Sprintf("7b1e0000-0000-4000-8000-%012x", i) }
 
-// UserGroupID returns the id of user group i.
-func UserGroupID(i int) string { return fmt.Sprintf("8c2d0000-0000-4000-8000-%012x", i) }
+// UserGroupID returns the id of user group i, spelled as the forms platform
+// spells GUIDs: 32 hex digits without hyphens ("8c2d0000000040008000" and i
+// as 12 hex digits).
+func UserGroupID(i int) string { return fmt.Sprintf("8c2d0000000040008000%012x", i) }
 
 // JabberID returns the chat address of Genesys user i.
 func JabberID(i int) string { return fmt.Sprintf("%012x@conference.demo.orgspan.com", i) }

@@ -24,8 +24,10 @@ const (
 	testCompanyID = 61234
 	// testKey is the IntegrationKey canary: it must never appear in an error.
 	testKey = "canary-IK-7f3e9c1d0b"
-	groupID = "b42a6f0e-3c1d-4e5f-8a9b-0c1d2e3f4a5b"
-	userID  = "c9b1d2e3-f4a5-4b6c-8d7e-9f0a1b2c3d4e"
+	// groupID and userID are in the platform's "N" form (32 hex digits, no
+	// hyphens), as its vendor samples show ids.
+	groupID = "b42a6f0e3c1d4e5f8a9b0c1d2e3f4a5b"
+	userID  = "c9b1d2e3f4a54b6c8d7e9f0a1b2c3d4e"
 )
 
 // fixture is a client wired to an httptest server whose handlers are

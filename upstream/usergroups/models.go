@@ -4,13 +4,15 @@ package usergroups
 // returns it. JSON members are PascalCase; ExternalId is missing from answers
 // when the group has none.
 type UserGroup struct {
-	// ID is the group's GUID, made by the upstream on create.
+	// ID is the group's id, made by the upstream on create: a GUID, which the
+	// platform spells as 32 hex digits without hyphens. Treat it as opaque
+	// and compare ids with upstream.OpaqueIDKey.
 	ID string `json:"Id"`
 	// Name is the group's display name.
 	Name string `json:"Name"`
 	// ExternalID is the caller-chosen external identifier, nil when unset.
 	ExternalID *string `json:"ExternalId,omitempty"`
-	// UserIDs are the GUIDs of the member users (may be empty).
+	// UserIDs are the ids of the member users (may be empty), opaque as ID.
 	UserIDs []string `json:"UserIds"`
 	// CompanyID is the owning company (tenant).
 	CompanyID int64 `json:"CompanyId"`
@@ -31,7 +33,7 @@ type CreateRequest struct {
 // full object: read the group, change it, and send every field back. A nil
 // UserIDs is sent as [] and leaves the group without members.
 type UpdateRequest struct {
-	// ID is the GUID of the group to update (required).
+	// ID is the id of the group to update (required).
 	ID string `json:"Id"`
 	// Name is the group's name after the update (required).
 	Name string `json:"Name"`

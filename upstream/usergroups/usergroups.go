@@ -26,13 +26,16 @@ func (c *Client) Create(ctx context.Context, r CreateRequest) (*UserGroup, error
 	return c.doGroup(req)
 }
 
-// Get returns the user group with the given GUID. An unknown id is an error
-// matching upstream.ErrNotFound, whether the upstream answers 404 or an
-// envelope without a group.
+// Get returns the user group with the given id. Ids are opaque (the
+// platform answers GUIDs as 32 hex digits without hyphens) and checked by
+// upstream.CheckOpaqueID before any request; the id travels only as the
+// query parameter Id. An unknown id is an error matching
+// upstream.ErrNotFound, whether the upstream answers 404 or an envelope
+// without a group.
 //
 // Upstream: GET /api/v2/usergroup
 func (c *Client) Get(ctx context.Context, id string) (*UserGroup, error) {
-	if err := upstream.CheckID("id", id); err != nil {
+	if err := upstream.CheckOpaqueID("id", id); err != nil {
 		return nil, err
 	}
 	q := c.query()
@@ -44,14 +47,17 @@ func (c *Client) Get(ctx context.Context, id string) (*UserGroup, error) {
 	return c.doGroup(req)
 }
 
-// Update replaces the user group r.ID with r and returns the group as the
-// upstream stored it. Send the full object (see UpdateRequest): fields left
-// empty may be cleared. r.Name is required. An unknown id matches
-// upstream.ErrNotFound, as for Get.
+// Update replaces the user group r.ID with r and returns the upstream's
+// answer. Send the full object (see UpdateRequest): fields left empty may be
+// cleared. r.Name is required; r.ID is checked as for Get. An unknown id
+// matches upstream.ErrNotFound, as for Get. The answer is the upstream's
+// echo, which need not show what was stored: the vendor's own sample answers
+// "UserIds": [] to a PUT that set one user. Read the group with Get to learn
+// its state.
 //
 // Upstream: PUT /api/v2/usergroup
 func (c *Client) Update(ctx context.Context, r UpdateRequest) (*UserGroup, error) {
-	if err := upstream.CheckID("id", r.ID); err != nil {
+	if err := upstream.CheckOpaqueID("id", r.ID); err != nil {
 		return nil, err
 	}
 	if r.Name == "" {
@@ -65,13 +71,13 @@ func (c *Client) Update(ctx context.Context, r UpdateRequest) (*UserGroup, error
 	return c.doGroup(req)
 }
 
-// Delete deletes the user group with the given GUID. The upstream answers
+// Delete deletes the user group with the given id (checked as for Get). The upstream answers
 // 200 with {}; whether deleting an unknown group fails is not documented (a
 // 404 matches upstream.ErrNotFound).
 //
 // Upstream: DELETE /api/v2/usergroup
 func (c *Client) Delete(ctx context.Context, id string) error {
-	if err := upstream.CheckID("id", id); err != nil {
+	if err := upstream.CheckOpaqueID("id", id); err != nil {
 		return err
 	}
 	q := c.query()

@@ -59,12 +59,12 @@ func ptr(s string) *string { return &s }
 
 // Vendor samples (reference §4), with real-looking GUIDs.
 const (
-	createAnswer = `{"UserGroup":{"Id":"d5061e3a-1b2c-4d5e-9f60-7a8b9c0d1e2f","Name":"Another_Test_Group","ExternalId":"grp_test2","UserIds":[],"CompanyId":61234}}`
+	createAnswer = `{"UserGroup":{"Id":"d5061e3a1b2c4d5e9f607a8b9c0d1e2f","Name":"Another_Test_Group","ExternalId":"grp_test2","UserIds":[],"CompanyId":61234}}`
 	getAnswer    = `{"UserGroup":{"Id":"` + groupID + `","Name":"Testgroup","UserIds":["` + userID + `"],"CompanyId":61234}}`
 	updateAnswer = `{"UserGroup":{"Id":"` + groupID + `","Name":"The_Updated_UserGroup_Name","ExternalId":"grp_the_updated_group_extid","UserIds":[],"CompanyId":61234},"ResponseStatus":{}}`
 	searchAnswer = `{"UserGroups":[` +
 		`{"Id":"` + groupID + `","Name":"Testgroup","UserIds":["` + userID + `"],"CompanyId":61234},` +
-		`{"Id":"d5061e3a-1b2c-4d5e-9f60-7a8b9c0d1e2f","Name":"Another_Test_Group","ExternalId":"grp_test2","UserIds":[],"CompanyId":61234}` +
+		`{"Id":"d5061e3a1b2c4d5e9f607a8b9c0d1e2f","Name":"Another_Test_Group","ExternalId":"grp_test2","UserIds":[],"CompanyId":61234}` +
 		`],"TotalRows":2}`
 )
 
@@ -84,7 +84,7 @@ func TestRequestsAndAnswers(t *testing.T) {
 			answer: createAnswer,
 			wantReq: received{method: http.MethodPost, path: "/api/v2/usergroup", query: url.Values{"format": {"json"}},
 				body: `{"Name":"Another_Test_Group","ExternalId":"grp_test2","UserIds":[],"CompanyId":61234,"IntegrationKey":"` + testKey + `"}`},
-			wantValue: &UserGroup{ID: "d5061e3a-1b2c-4d5e-9f60-7a8b9c0d1e2f", Name: "Another_Test_Group", ExternalID: ptr("grp_test2"),
+			wantValue: &UserGroup{ID: "d5061e3a1b2c4d5e9f607a8b9c0d1e2f", Name: "Another_Test_Group", ExternalID: ptr("grp_test2"),
 				UserIDs: []string{}, CompanyID: testCompanyID},
 		},
 		{
@@ -95,7 +95,7 @@ func TestRequestsAndAnswers(t *testing.T) {
 			answer: createAnswer,
 			wantReq: received{method: http.MethodPost, path: "/api/v2/usergroup", query: url.Values{"format": {"json"}},
 				body: `{"Name":"Ops","UserIds":["` + userID + `"],"CompanyId":61234,"IntegrationKey":"` + testKey + `"}`},
-			wantValue: &UserGroup{ID: "d5061e3a-1b2c-4d5e-9f60-7a8b9c0d1e2f", Name: "Another_Test_Group", ExternalID: ptr("grp_test2"),
+			wantValue: &UserGroup{ID: "d5061e3a1b2c4d5e9f607a8b9c0d1e2f", Name: "Another_Test_Group", ExternalID: ptr("grp_test2"),
 				UserIDs: []string{}, CompanyID: testCompanyID},
 		},
 		{
@@ -142,7 +142,7 @@ func TestRequestsAndAnswers(t *testing.T) {
 			wantReq: received{method: http.MethodGet, path: "/api/v2/usergroup/search", query: credentialsQuery(nil)},
 			wantValue: &SearchResult{UserGroups: []UserGroup{
 				{ID: groupID, Name: "Testgroup", UserIDs: []string{userID}, CompanyID: testCompanyID},
-				{ID: "d5061e3a-1b2c-4d5e-9f60-7a8b9c0d1e2f", Name: "Another_Test_Group", ExternalID: ptr("grp_test2"), UserIDs: []string{}, CompanyID: testCompanyID},
+				{ID: "d5061e3a1b2c4d5e9f607a8b9c0d1e2f", Name: "Another_Test_Group", ExternalID: ptr("grp_test2"), UserIDs: []string{}, CompanyID: testCompanyID},
 			}},
 		},
 		{
@@ -261,7 +261,8 @@ func TestInvalidIDs(t *testing.T) {
 	ids := []string{
 		"", "..", "../x", "a/b", "x?y=1", "%2e%2e", "../users/me",
 		groupID + "\r\nX-Injected: 1", "\n", groupID + "&IntegrationKey=x", " " + groupID,
-		strings.Repeat("a", 10_000), "b42a6f0e3c1d4e5f8a9b0c1d2e3f4a5b",
+		strings.Repeat("a", 10_000), strings.Repeat("a", upstream.MaxOpaqueIDLen+1), "-", "a.b", "a%20b", "a b",
+		"é", "{" + groupID + "}",
 	}
 	calls := map[string]func(*Client, string) error{
 		"Get": func(c *Client, id string) error {
@@ -334,33 +335,74 @@ func TestInvalidArguments(t *testing.T) {
 	}
 }
 
-// FuzzGet proves that no id Get accepts changes the host, the path or the
-// query of the request: the id only ever lands in the Id parameter.
-func FuzzGet(f *testing.F) {
-	for _, s := range []string{groupID, "../x", "a/b", "x?y=1", "%2e%2e", "\r\n", groupID + "#f", strings.ToUpper(groupID)} {
+// TestOpaqueIDs sends ids of every shape the platform may answer: each one
+// lands, unchanged, in the Id parameter (Get, Delete) or the Id member of
+// the body (Update).
+func TestOpaqueIDs(t *testing.T) {
+	for _, id := range []string{groupID, strings.ToUpper(groupID), "b42a6f0e-3c1d-4e5f-8a9b-0c1d2e3f4a5b", "grp_7", "42",
+		strings.Repeat("f", upstream.MaxOpaqueIDLen)} {
+		t.Run(shorten(id), func(t *testing.T) {
+			f := setup(t)
+			last := f.record(t, getAnswer)
+
+			_, err := f.client.Get(context.Background(), id)
+			require.NoError(t, err)
+			assert.Equal(t, credentialsQuery(url.Values{"Id": {id}}), last().query)
+
+			require.NoError(t, f.client.Delete(context.Background(), id))
+			assert.Equal(t, credentialsQuery(url.Values{"Id": {id}}), last().query)
+
+			_, err = f.client.Update(context.Background(), UpdateRequest{ID: id, Name: "Ops"})
+			require.NoError(t, err)
+			assert.Contains(t, last().body, `"Id":"`+id+`"`)
+		})
+	}
+}
+
+// FuzzOpaqueID proves that no id Get, Delete or Update accepts changes the
+// host, the path or the query keys of the request: the id only ever lands
+// in the Id parameter (or the body, for Update), and an id refused costs no
+// request.
+func FuzzOpaqueID(f *testing.F) {
+	for _, s := range []string{groupID, "../x", "a/b", "x?y=1", "%2e%2e", "\r\n", groupID + "#f", strings.ToUpper(groupID),
+		"b42a6f0e-3c1d-4e5f-8a9b-0c1d2e3f4a5b", "a&IntegrationKey=x", "a=b", "-", "_a_", "a\x00", "a;b", "..", "é"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		var got *http.Request
+		var got []*http.Request
 		hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
-			got = r
+			got = append(got, r)
 			return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader(getAnswer)), Request: r}, nil
 		})}
 		c, err := New("https://secure.formsonfire.com", testCompanyID, testKey, hc)
 		require.NoError(t, err)
+		ctx := context.Background()
 
-		_, err = c.Get(context.Background(), id)
+		_, getErr := c.Get(ctx, id)
+		delErr := c.Delete(ctx, id)
+		_, updErr := c.Update(ctx, UpdateRequest{ID: id, Name: "Ops"})
 
-		if upstream.CheckID("id", id) != nil {
-			assert.ErrorIs(t, err, upstream.ErrInvalidInput)
-			assert.Nil(t, got)
+		if upstream.CheckOpaqueID("id", id) != nil {
+			for _, err := range []error{getErr, delErr, updErr} {
+				assert.ErrorIs(t, err, upstream.ErrInvalidInput)
+			}
+			assert.Empty(t, got)
 			return
 		}
-		require.NoError(t, err)
-		require.NotNil(t, got)
-		assert.Equal(t, "secure.formsonfire.com", got.URL.Host)
-		assert.Equal(t, "/api/v2/usergroup", got.URL.Path)
-		assert.Equal(t, credentialsQuery(url.Values{"Id": {id}}), got.URL.Query())
+		for _, err := range []error{getErr, delErr, updErr} {
+			require.NoError(t, err)
+		}
+		require.Len(t, got, 3)
+		for i, r := range got {
+			assert.Equal(t, "secure.formsonfire.com", r.URL.Host)
+			assert.Equal(t, "/api/v2/usergroup", r.URL.Path)
+			assert.Empty(t, r.URL.Fragment)
+			want := credentialsQuery(url.Values{"Id": {id}})
+			if i == 2 { // Update: the id is in the body
+				want = url.Values{"format": {"json"}}
+			}
+			assert.Equal(t, want, r.URL.Query())
+		}
 	})
 }
 

@@ -11,7 +11,6 @@ const (
 	codeUnauthorized  = "Unauthorized"
 	codeNotFound      = "NotFound"
 	codeNotEmpty      = "NotEmpty"
-	codeArgument      = "ArgumentException"
 	codeBinding       = "RequestBindingException"
 	codeSerialization = "SerializationException"
 	codeNoRoute       = "NotImplementedException"

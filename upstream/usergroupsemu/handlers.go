@@ -2,6 +2,7 @@ package usergroupsemu
 
 import (
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,13 +14,15 @@ import (
 type operation func(r *http.Request) (answer, *failure)
 
 // create serves POST /api/v2/usergroup. Name is required (missing or blank:
-// 400). Duplicate Names and ExternalIds are accepted: the reference does not
-// say, a ServiceStack CRUD service stores what it is given unless its
-// database has a unique index, and the search by ExternalId answers a list;
-// the gateway must not rely on uniqueness. UserIds must be GUIDs (400
-// otherwise); they are stored canonical and deduplicated, and not checked
-// against any user list (unknown upstream). An Id in the body is ignored:
-// the server makes a new GUID. The answer is 200 {"UserGroup": {...}}.
+// 400; the reference marks Name required). Duplicate Names and ExternalIds
+// are accepted: the reference does not say, a ServiceStack CRUD service
+// stores what it is given unless its database has a unique index, and the
+// search by ExternalId answers a list; the gateway must not rely on
+// uniqueness. UserIds are stored as given (see memberIDs). An Id in the body
+// is ignored: the server makes a new GUID and spells it as the platform
+// does, 32 lower-case hex digits without hyphens (the audit: vendor samples
+// show "32 hex digits without hyphens", ServiceStack writes Guid
+// ToString("N")). The answer is 200 {"UserGroup": {...}}.
 func (s *Server) create(r *http.Request) (answer, *failure) {
 	req, f := s.authorizedWrite(r)
 	if f != nil {
@@ -30,11 +33,10 @@ func (s *Server) create(r *http.Request) (answer, *failure) {
 	}
 	var members []string
 	if req.UserIDs != nil {
-		if members, f = memberIDs(*req.UserIDs); f != nil {
-			return nil, f
-		}
+		members = memberIDs(*req.UserIDs)
 	}
-	g := UserGroup{ID: uuid.NewString(), Name: *req.Name, UserIDs: members, CompanyID: s.companyID}
+	id := uuid.New()
+	g := UserGroup{ID: hex.EncodeToString(id[:]), Name: *req.Name, UserIDs: members, CompanyID: s.companyID}
 	if req.ExternalID != nil {
 		g.ExternalID = *req.ExternalID
 	}
@@ -44,9 +46,13 @@ func (s *Server) create(r *http.Request) (answer, *failure) {
 // update serves PUT /api/v2/usergroup (Id in the body). Members that are
 // omitted (or null) keep their value; a given UserIds replaces the member
 // list ([] removes every member); a given ExternalId replaces it ("" clears
-// it); a given Name must not be blank (400). The reference leaves these
-// semantics unknown and recommends read-modify-write, which works with this
-// choice. A malformed Id is a 400, an unknown one a 404.
+// it); a given Name replaces it, blank included. The audit leaves these
+// semantics "not resolved" (the reference: "replace vs. merge" and "how
+// omitted fields are treated" are unknown) and the reference recommends
+// read-modify-write, which works with this choice. A missing Id is a 400
+// (the reference marks Id required); an Id no group has, whatever its shape,
+// is a 404 (the response for a non-existent Id is unknown). The answer
+// echoes the group as stored, unless SetUpdateEchoWithoutUsers is on.
 func (s *Server) update(r *http.Request) (answer, *failure) {
 	req, f := s.authorizedWrite(r)
 	if f != nil {
@@ -56,38 +62,34 @@ func (s *Server) update(r *http.Request) (answer, *failure) {
 	if req.ID != nil {
 		id = *req.ID
 	}
-	if id, f = guidField(id); f != nil {
+	if f = requiredID(id); f != nil {
 		return nil, f
 	}
-	p, f := req.patch()
-	if f != nil {
-		return nil, f
-	}
-	g, ok := s.store.update(id, p)
+	g, ok := s.store.update(id, req.patch())
 	if !ok {
 		return nil, notFound()
+	}
+	if s.echoWithoutUsers.Load() {
+		// The vendor's PUT sample answers "UserIds": [] after setting one.
+		g.UserIDs = []string{}
 	}
 	return groupAnswer{UserGroup: g}, nil
 }
 
-// patch validates the optional members of an update.
-func (req writeRequest) patch() (patch, *failure) {
+// patch is the change an update asks for.
+func (req writeRequest) patch() patch {
 	p := patch{name: req.Name, externalID: req.ExternalID, setUsers: req.UserIDs != nil}
-	if p.name != nil && strings.TrimSpace(*p.name) == "" {
-		return p, invalidField("Name", codeNotEmpty, "'Name' must not be empty.")
-	}
 	if p.setUsers {
-		var f *failure
-		if p.userIDs, f = memberIDs(*req.UserIDs); f != nil {
-			return p, f
-		}
+		p.userIDs = memberIDs(*req.UserIDs)
 	}
-	return p, nil
+	return p
 }
 
 // get serves GET /api/v2/usergroup?Id=: 200 {"UserGroup": {...}}, 404 for an
-// unknown Id (the reference does not say; ServiceStack's HttpError.NotFound
-// is the plausible answer).
+// Id no group has, in any shape (the audit: "unknown-id behaviour not
+// documented"; ServiceStack's HttpError.NotFound is the plausible answer).
+// An Id that spells a group's GUID another way (hyphens, braces, upper case)
+// finds it, as .NET's Guid binding would.
 func (s *Server) get(r *http.Request) (answer, *failure) {
 	id, f := s.queryID(r.URL.Query())
 	if f != nil {
@@ -102,7 +104,8 @@ func (s *Server) get(r *http.Request) (answer, *failure) {
 
 // remove serves DELETE /api/v2/usergroup?Id=: 200 {} (as documented), 404
 // for an unknown Id, so deleting twice answers 404 the second time (the
-// reference does not say). Member users are not touched.
+// reference: "whether deleting again returns an error" is unknown). Member
+// users are not touched.
 func (s *Server) remove(r *http.Request) (answer, *failure) {
 	id, f := s.queryID(r.URL.Query())
 	if f != nil {
@@ -115,13 +118,15 @@ func (s *Server) remove(r *http.Request) (answer, *failure) {
 }
 
 // search serves GET /api/v2/usergroup/search. Name matches
-// case-insensitively anywhere in the group name, ExternalId matches exactly
-// (case-sensitive); both given means both must match; empty means no filter.
-// PageNo is 0-based (negative: 400); PageSize 0 or omitted means
-// DefaultPageSize, negative or above MaxPageSize is a 400. Groups come in
-// creation order; the answer is {"UserGroups": [...]} with no paging
-// metadata (the reference documents none), so a page shorter than PageSize
-// is the last.
+// case-insensitively anywhere in the group name (the audit: "Name matching:
+// unknown"), ExternalId matches exactly (case-sensitive); both given means
+// both must match; empty means no filter. PageNo is 0-based (documented); a
+// negative PageNo reads as 0. PageSize 0, omitted or negative means
+// DefaultPageSize, and above MaxPageSize reads as MaxPageSize: the reference
+// documents the maximum, not that a larger size is refused, so the emulator
+// tolerates it. Groups come in creation order (the ordering of results is
+// unknown); the answer is {"UserGroups": [...]} with no paging metadata (the
+// reference documents none), so a page shorter than PageSize is the last.
 func (s *Server) search(r *http.Request) (answer, *failure) {
 	q := r.URL.Query()
 	pageNo, f := intParam(q, "PageNo", 32)
@@ -135,15 +140,11 @@ func (s *Server) search(r *http.Request) (answer, *failure) {
 	if f = s.authorizeQuery(q); f != nil {
 		return nil, f
 	}
-	if pageNo < 0 {
-		return nil, invalidField("PageNo", codeArgument, "'PageNo' must not be negative.")
-	}
-	if pageSize < 0 || pageSize > MaxPageSize {
-		return nil, invalidField("PageSize", codeArgument, "'PageSize' must be between 1 and 250.")
-	}
-	if pageSize == 0 {
+	pageNo = max(pageNo, 0)
+	if pageSize <= 0 {
 		pageSize = DefaultPageSize
 	}
+	pageSize = min(pageSize, MaxPageSize)
 	flt := filter{name: param(q, "Name"), externalID: param(q, "ExternalId")}
 	return searchAnswer{UserGroups: s.store.search(flt, int(pageNo), int(pageSize))}, nil
 }
@@ -178,40 +179,37 @@ func (s *Server) authorize(companyID int64, key string) *failure {
 	return nil
 }
 
-// queryID checks the credentials of q and returns its Id, canonical.
+// queryID checks the credentials of q and returns its Id, as given.
 func (s *Server) queryID(q url.Values) (string, *failure) {
 	if f := s.authorizeQuery(q); f != nil {
 		return "", f
 	}
-	return guidField(param(q, "Id"))
+	id := param(q, "Id")
+	return id, requiredID(id)
 }
 
-// guidField validates the Id of a request: missing or not a GUID is a 400.
-func guidField(id string) (string, *failure) {
+// requiredID refuses a missing Id (400: the reference marks Id required).
+// Any other Id is looked up as given; one no group has is a 404.
+func requiredID(id string) *failure {
 	if id == "" {
-		return "", invalidField("Id", codeNotEmpty, "'Id' must not be empty.")
+		return invalidField("Id", codeNotEmpty, "'Id' must not be empty.")
 	}
-	key, ok := canonicalGUID(id)
-	if !ok {
-		return "", invalidField("Id", codeArgument, "'Id' must be a GUID.")
-	}
-	return key, nil
+	return nil
 }
 
-// memberIDs validates UserIds: every one a GUID (400 otherwise); the result
-// is canonical, without duplicates, in the given order, never nil.
-func memberIDs(ids []string) ([]string, *failure) {
+// memberIDs returns UserIds as given, without the repeats of an id (in any
+// GUID spelling, see idKey), in the given order, never nil. No id is refused
+// and none is checked against a user list: the reference lists "validation
+// of unknown UserIds" among its unknowns, so the emulator refuses nothing
+// and re-spells nothing.
+func memberIDs(ids []string) []string {
 	out := make([]string, 0, len(ids))
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		key, ok := canonicalGUID(id)
-		if !ok {
-			return nil, invalidField("UserIds", codeArgument, "'UserIds' must hold user GUIDs.")
-		}
-		if !seen[key] {
+		if key := idKey(id); !seen[key] {
 			seen[key] = true
-			out = append(out, key)
+			out = append(out, id)
 		}
 	}
-	return out, nil
+	return out
 }

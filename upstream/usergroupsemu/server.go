@@ -17,15 +17,26 @@
 //     and is read as XML otherwise (the documented default).
 //
 //   - Errors are {"ResponseStatus":{"ErrorCode","Message","Errors":[...]}}
-//     with 400 (bad or missing parameter, malformed body or id), 401, 404
-//     (unknown group Id) and 405 (unknown route).
+//     with 400 (missing required member or parameter, a parameter or body
+//     that cannot be bound), 401, 404 (an Id no group has) and 405 (unknown
+//     route).
 //
 //   - Query parameter names match case-insensitively, as ServiceStack binds
 //     them.
 //
 //   - Binding problems (a body that cannot be read, a CompanyId, PageNo or
 //     PageSize that is not an integer) are a 400 before the credentials are
-//     checked; validation (Name, Id, UserIds, paging) comes after them.
+//     checked; validation (a missing Name on create, a missing Id) comes
+//     after them.
+//
+//   - Ids are opaque: new groups get a GUID spelled as the platform spells
+//     it (32 lower-case hex digits, no hyphens); a group Id and the UserIds
+//     are stored and answered as given, never re-spelled; an Id that spells
+//     a stored GUID another way still finds its group.
+//
+//   - It refuses only what the reference confirms the real API refuses
+//     (missing credentials or required members, malformed bodies, unknown
+//     routes); where the real behaviour is unknown it tolerates the input.
 //
 // Choices where the reference marks the behaviour unknown are documented on
 // the handlers (create, update, get, remove, search); the gateway must not
@@ -34,6 +45,7 @@ package usergroupsemu
 
 import (
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/groupdir/gateway/upstream/demodata"
@@ -46,10 +58,12 @@ const DemoIntegrationKey = "demo-usergroups-integration-key"
 
 // Paging limits of the search.
 const (
-	// DefaultPageSize is the page size when PageSize is omitted or 0 (the
-	// real default is not documented).
+	// DefaultPageSize is the page size when PageSize is omitted, 0 or
+	// negative. The real default is not documented: the audit calls this 50
+	// "invented".
 	DefaultPageSize = 50
-	// MaxPageSize is the largest PageSize accepted; more is a 400.
+	// MaxPageSize is the documented maximum PageSize; a larger one reads as
+	// this one (whether the real API refuses it is not documented).
 	MaxPageSize = 250
 )
 
@@ -91,6 +105,8 @@ type Server struct {
 	companyID int64
 	key       string
 	latency   time.Duration
+	// echoWithoutUsers: see SetUpdateEchoWithoutUsers.
+	echoWithoutUsers atomic.Bool
 }
 
 // New returns an emulator seeded from opts.Size.
@@ -133,13 +149,15 @@ func (s *Server) Snapshot() []UserGroup { return s.store.snapshot() }
 // UserGroup returns a copy of the group with the given id (any GUID
 // spelling), and whether it exists.
 func (s *Server) UserGroup(id string) (UserGroup, bool) {
-	key, ok := canonicalGUID(id)
-	if !ok {
-		return UserGroup{}, false
-	}
-	g, ok := s.store.get(key)
+	g, ok := s.store.get(id)
 	return g.clone(), ok
 }
+
+// SetUpdateEchoWithoutUsers makes every later PUT answer "UserIds": [],
+// whatever it stored, as the vendor's own PUT sample does after setting one
+// user (the audit: the PUT echo "should not be trusted for membership");
+// false restores the faithful echo. GET answers are not affected.
+func (s *Server) SetUpdateEchoWithoutUsers(on bool) { s.echoWithoutUsers.Store(on) }
 
 // UserGroupsByExternalID returns how many groups have this ExternalId.
 func (s *Server) UserGroupsByExternalID(ext string) int { return s.store.countExternal(ext) }

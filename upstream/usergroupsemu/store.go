@@ -10,13 +10,13 @@ import (
 // UserGroup is a user group as the emulator stores and answers it (JSON
 // member names of the reference; ExternalId omitted when empty).
 type UserGroup struct {
-	// ID is the group's GUID in canonical form (lower-case, hyphenated).
+	// ID is the group's id as made (32 lower-case hex digits) or seeded.
 	ID string `json:"Id"`
 	// Name is the group's name.
 	Name string `json:"Name"`
 	// ExternalID is the caller's identifier; "" means none.
 	ExternalID string `json:"ExternalId,omitempty"`
-	// UserIDs are the member user GUIDs, never nil.
+	// UserIDs are the member user ids as given, never nil.
 	UserIDs []string `json:"UserIds"`
 	// CompanyID is the owning company.
 	CompanyID int64 `json:"CompanyId"`
@@ -51,8 +51,9 @@ type filter struct {
 	externalID string
 }
 
-// store holds the groups of one company, indexed by id and by ExternalId,
-// each index in creation order.
+// store holds the groups of one company, indexed by idKey of their id and by
+// ExternalId, each index in creation order. Its methods take ids in any
+// spelling.
 type store struct {
 	mu      sync.RWMutex
 	nextSeq uint64
@@ -74,7 +75,7 @@ func newStore(groups []UserGroup) *store {
 func (st *store) add(g UserGroup) UserGroup {
 	st.nextSeq++
 	rec := newRecord(st.nextSeq, g)
-	st.byID[g.ID] = rec
+	st.byID[idKey(g.ID)] = rec
 	st.order = append(st.order, rec)
 	if g.ExternalID != "" {
 		st.byExt[g.ExternalID] = append(st.byExt[g.ExternalID], rec)
@@ -98,7 +99,7 @@ func (st *store) create(g UserGroup) UserGroup {
 func (st *store) get(id string) (UserGroup, bool) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	rec, ok := st.byID[id]
+	rec, ok := st.byID[idKey(id)]
 	if !ok {
 		return UserGroup{}, false
 	}
@@ -109,12 +110,13 @@ func (st *store) get(id string) (UserGroup, bool) {
 func (st *store) update(id string, p patch) (UserGroup, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	old, ok := st.byID[id]
+	key := idKey(id)
+	old, ok := st.byID[key]
 	if !ok {
 		return UserGroup{}, false
 	}
 	rec := newRecord(old.seq, p.apply(old.group))
-	st.byID[id] = rec
+	st.byID[key] = rec
 	st.order = replaceRecord(st.order, rec)
 	st.unindexExternal(old)
 	if ext := rec.group.ExternalID; ext != "" {
@@ -141,11 +143,12 @@ func (p patch) apply(g UserGroup) UserGroup {
 func (st *store) remove(id string) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	rec, ok := st.byID[id]
+	key := idKey(id)
+	rec, ok := st.byID[key]
 	if !ok {
 		return false
 	}
-	delete(st.byID, id)
+	delete(st.byID, key)
 	st.order = removeRecord(st.order, rec.seq)
 	st.unindexExternal(rec)
 	return true

@@ -1,6 +1,7 @@
 package usergroupsemu
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"mime"
@@ -76,14 +77,16 @@ func intParam(q url.Values, name string, bits int) (int64, *failure) {
 	return n, nil
 }
 
-// canonicalGUID returns id in canonical form (lower-case, hyphenated); it
-// accepts the spellings .NET's Guid.Parse does (hyphens or not, braces).
-func canonicalGUID(id string) (string, bool) {
+// idKey is the form under which the emulator finds an id: a GUID in any of
+// the spellings .NET's Guid.Parse accepts (hyphens or not, braces, any case)
+// as 32 lower-case hex digits, any other id as it is. Ids are stored and
+// answered as they were made or given, never re-spelled.
+func idKey(id string) string {
 	u, err := uuid.Parse(id)
 	if err != nil {
-		return "", false
+		return id
 	}
-	return u.String(), true
+	return hex.EncodeToString(u[:])
 }
 
 // writeRequest is the body of a create or an update, JSON or XML. Pointers
