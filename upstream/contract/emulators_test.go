@@ -31,6 +31,7 @@ func TestContractGenesysEmulator(t *testing.T) {
 
 func TestContractUsergroupsEmulator(t *testing.T) {
 	emu := usergroupsemu.New(usergroupsemu.Options{Size: demodata.Demo})
+	emu.SetUpdateEchoWithoutUsers(true) // as the vendor's PUT sample answers
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	c, err := usergroups.New(srv.URL, emu.CompanyID(), usergroupsemu.DemoIntegrationKey, upstream.NewHTTPClient(upstream.ClientOptions{}))
