@@ -172,9 +172,12 @@ func (r *run) positionContext() context.Context {
 	return ctx
 }
 
-// appendString appends s as a JSON string, escaped as gqlgen's
-// MarshalString escapes it (quotes, backslashes and control characters;
-// other bytes as they are).
+// appendString appends s as a JSON string, escaped byte for byte as
+// gqlgen's MarshalString escapes it: quotes, backslashes and the control
+// characters 0x00-0x1F (\t, \r, \n by name, the others as \u00XX with
+// upper-case hex digits); every other byte as it is (0x7F, U+2028 and
+// U+2029 are valid in a JSON string; the upstream decoders make every
+// string valid UTF-8).
 func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
@@ -204,4 +207,5 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-const hexDigits = "0123456789abcdef"
+// hexDigits are gqlgen's (graphql.MarshalString).
+const hexDigits = "0123456789ABCDEF"

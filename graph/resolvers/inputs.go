@@ -39,6 +39,9 @@ func addressesToAPI(in []model.GroupAddressInput) []genesys.GroupContact {
 }
 
 func createGroupToAPI(in model.CreateGroupInput) (genesys.GroupCreate, error) {
+	if err := groupEnumsKnown(in.Type.Value(), in.Visibility.Value(), nil, in.Addresses.Value()); err != nil {
+		return genesys.GroupCreate{}, err
+	}
 	if err := text("name", in.Name); err != nil {
 		return genesys.GroupCreate{}, err
 	}
@@ -65,6 +68,9 @@ func createGroupToAPI(in model.CreateGroupInput) (genesys.GroupCreate, error) {
 // updateGroupToAPI maps the fields the caller gave; version is filled in by
 // the resolver.
 func updateGroupToAPI(in model.UpdateGroupInput) (genesys.GroupUpdate, error) {
+	if err := groupEnumsKnown(nil, in.Visibility.Value(), in.State.Value(), in.Addresses.Value()); err != nil {
+		return genesys.GroupUpdate{}, err
+	}
 	u := genesys.GroupUpdate{
 		State:         enumTo[genesys.State](in.State.Value()),
 		Visibility:    enumTo[genesys.Visibility](in.Visibility.Value()),

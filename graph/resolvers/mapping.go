@@ -87,19 +87,14 @@ func groups(gs []genesys.Group) []model.Group {
 	return out
 }
 
-// enumFrom maps an upstream enum value to the schema's by upper-casing it.
-func enumFrom[T ~string](s string) *T {
-	if s == "" {
-		return nil
-	}
-	v := T(strings.ToUpper(s))
-	return &v
-}
-
 // enumTable maps the upstream spellings (lower and upper case) of a
 // schema enum's values to shared values: the hot mappings (a state per
 // member) then allocate nothing. Nothing writes a mapped model.
 type enumTable[T ~string] map[string]*T
+
+// unknownEnum is the value every upstream-fed enum of the schema has for
+// the upstream values this gateway does not know.
+const unknownEnum = "UNKNOWN"
 
 func newEnumTable[T ~string](all []T) enumTable[T] {
 	t := enumTable[T]{}
@@ -107,15 +102,23 @@ func newEnumTable[T ~string](all []T) enumTable[T] {
 		t[string(all[i])] = &all[i]
 		t[strings.ToLower(string(all[i]))] = &all[i]
 	}
+	if t[unknownEnum] == nil {
+		panic("enum without " + unknownEnum)
+	}
 	return t
 }
 
-// of is enumFrom through the table.
+// of maps an upstream value to the schema's: "" (absent) to nil, a value
+// the schema does not know to UNKNOWN, so that no upstream text reaches a
+// response as an enum value (the client reports such values as drift).
 func (t enumTable[T]) of(s string) *T {
 	if v, ok := t[s]; ok {
 		return v
 	}
-	return enumFrom[T](s)
+	if s == "" {
+		return nil
+	}
+	return t[unknownEnum]
 }
 
 var (
