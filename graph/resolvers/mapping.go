@@ -1,11 +1,14 @@
 package resolvers
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
@@ -211,14 +214,23 @@ func contacts(in []genesys.Contact) []model.Contact {
 	return out
 }
 
+// rawOptions decode the expanded parts of a user as encoding/json did
+// (names matched case-insensitively, duplicates and invalid UTF-8 let
+// through) and tolerate type drift as the client does for the rest of the
+// answer: a member of the wrong type reads as null, the others are kept.
+// (Drift here is not counted: mapping has no observer.)
+var rawOptions = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true), jsonv2.WithUnmarshalers(upstream.Tolerant(func(string) {})))
+
 // decodeRaw decodes an expanded part of a user that the client keeps raw;
-// a part that does not decode is left out rather than failing the member.
+// a part that does not decode (not JSON) is left out rather than failing
+// the member.
 func decodeRaw[T any](raw []byte) *T {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
 	var v T
-	if json.Unmarshal(raw, &v) != nil {
+	if jsonv2.Unmarshal(raw, &v, rawOptions) != nil {
 		return nil
 	}
 	return &v
