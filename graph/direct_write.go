@@ -101,7 +101,10 @@ func (r *run) value(vp *valuePlan, v reflect.Value, sel ast.SelectionSet, kids [
 	case vp.scalar == stringScalar:
 		r.buf = appendString(r.buf, v.String())
 	case vp.scalar == enumScalar:
-		r.buf = strconv.AppendQuote(r.buf, v.String())
+		// A schema enum name, which gqlgen writes with strconv.Quote: for
+		// such names appendString writes the same bytes (and valid JSON
+		// whatever the value; the mapping lets only schema values through).
+		r.buf = appendString(r.buf, v.String())
 	case vp.scalar == intScalar:
 		r.buf = strconv.AppendInt(r.buf, v.Int(), 10)
 	case vp.scalar == boolScalar:
