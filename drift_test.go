@@ -33,24 +33,30 @@ const driftedMembers = `{"entities":[{"id":"7b1e0000-0000-4000-8000-000000000001
 	`{"id":"7b1e0000-0000-4000-8000-000000000002","name":"Bob","state":"ACTIVE","version":3}],` +
 	`"pageSize":"25","pageNumber":1,"total":4294967296,"pageCount":1}`
 
-// driftCases are drifted answers on groups, members and search, with the
-// query that reads them.
+// driftFaults answer the group lookups and pages (with group id among
+// them), the member pages and the searches with drifted JSON.
+func driftFaults(id string) map[string]emukit.Fault {
+	return map[string]emukit.Fault{
+		genesysemu.RouteGetGroups: {Status: http.StatusOK,
+			Body: `{"entities":[` + driftedGroup(id) + `],"total":1,"pageSize":1,"pageNumber":1,"pageCount":1}`},
+		genesysemu.RouteGetMembers: {Status: http.StatusOK, Body: driftedMembers},
+		genesysemu.RoutePostSearch: {Status: http.StatusOK,
+			Body: `{"total":"2","pageCount":1,"pageSize":25,"pageNumber":1,"types":["groups"],"results":[` + driftedGroup(id) +
+				`,{"id":"` + demodata.GroupID(1) + `","name":"Fine","version":"3","state":"inactive","type":"social"}]}`},
+	}
+}
+
+// driftCases read drifted groups, members and search pages.
 func driftCases() []differentialCase {
 	g0 := demodata.GroupID(0)
 	return []differentialCase{
-		{name: "drifted group", direct: true,
-			query: `query($id: ID!) { group(id: $id) { ` + allGroupFields + ` } }`, vars: map[string]any{"id": g0},
-			faults: map[string]emukit.Fault{genesysemu.RouteGetGroups: {Status: http.StatusOK,
-				Body: `{"entities":[` + driftedGroup(g0) + `],"total":1,"pageSize":1,"pageNumber":1,"pageCount":1}`}}},
-		{name: "drifted members", direct: true,
-			query:  `query($id: ID!) { group(id: $id) { id members { total pageSize pageNumber entities { ` + allMemberFields + ` } } } }`,
-			vars:   map[string]any{"id": g0},
-			faults: map[string]emukit.Fault{genesysemu.RouteGetMembers: {Status: http.StatusOK, Body: driftedMembers}}},
-		{name: "drifted search page", direct: true,
-			query: `{ searchGroups(input: {query: [{type: CONTAINS, fields: ["name"], value: "a"}]}) { total pageCount results { ` + allGroupFields + ` } } }`,
-			faults: map[string]emukit.Fault{genesysemu.RoutePostSearch: {Status: http.StatusOK,
-				Body: `{"total":"2","pageCount":1,"pageSize":25,"pageNumber":1,"types":["groups"],"results":[` + driftedGroup(g0) +
-					`,{"id":"` + demodata.GroupID(1) + `","name":"Fine","version":"3","state":"inactive","type":"social"}]}`}}},
+		{name: "drifted group", direct: true, faults: driftFaults(g0),
+			query: `query($id: ID!) { group(id: $id) { ` + allGroupFields + ` } }`, vars: map[string]any{"id": g0}},
+		{name: "drifted members", direct: true, faults: driftFaults(g0),
+			query: `query($id: ID!) { group(id: $id) { id members { total pageSize pageNumber entities { ` + allMemberFields + ` } } } }`,
+			vars:  map[string]any{"id": g0}},
+		{name: "drifted search page", direct: true, faults: driftFaults(g0),
+			query: `{ searchGroups(input: {query: [{type: CONTAINS, fields: ["name"], value: "a"}]}) { total pageCount results { ` + allGroupFields + ` } } }`},
 	}
 }
 
