@@ -208,7 +208,8 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 	genesysHTTP := upstream.NewHTTPClient(g.clientOptions(upstream.Genesys, cfg.GenesysResilience))
 	tokens := genesys.NewTokenSource(cfg.GenesysLoginURL, cfg.GenesysClientID, cfg.GenesysSecret, genesysHTTP)
 	var err error
-	if g.genesys, err = genesys.New(cfg.GenesysAPIURL, genesysHTTP, genesys.WithTokenSource(tokens)); err != nil {
+	if g.genesys, err = genesys.New(cfg.GenesysAPIURL, genesysHTTP, genesys.WithTokenSource(tokens),
+		genesys.WithDriftObserver(g.telemetry.DriftObserver())); err != nil {
 		return nil, fmt.Errorf("GENESYS_API_URL: %w", err)
 	}
 	ugHTTP := upstream.NewHTTPClient(g.clientOptions(upstream.Usergroups, cfg.UsergroupResilience))

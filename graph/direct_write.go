@@ -101,7 +101,10 @@ func (r *run) value(vp *valuePlan, v reflect.Value, sel ast.SelectionSet, kids [
 	case vp.scalar == stringScalar:
 		r.buf = appendString(r.buf, v.String())
 	case vp.scalar == enumScalar:
-		r.buf = strconv.AppendQuote(r.buf, v.String())
+		// A schema enum name, which gqlgen writes with strconv.Quote: for
+		// such names appendString writes the same bytes (and valid JSON
+		// whatever the value; the mapping lets only schema values through).
+		r.buf = appendString(r.buf, v.String())
 	case vp.scalar == intScalar:
 		r.buf = strconv.AppendInt(r.buf, v.Int(), 10)
 	case vp.scalar == boolScalar:
@@ -172,9 +175,12 @@ func (r *run) positionContext() context.Context {
 	return ctx
 }
 
-// appendString appends s as a JSON string, escaped as gqlgen's
-// MarshalString escapes it (quotes, backslashes and control characters;
-// other bytes as they are).
+// appendString appends s as a JSON string, escaped byte for byte as
+// gqlgen's MarshalString escapes it: quotes, backslashes and the control
+// characters 0x00-0x1F (\t, \r, \n by name, the others as \u00XX with
+// upper-case hex digits); every other byte as it is (0x7F, U+2028 and
+// U+2029 are valid in a JSON string; the upstream decoders make every
+// string valid UTF-8).
 func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
@@ -204,4 +210,5 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-const hexDigits = "0123456789abcdef"
+// hexDigits are gqlgen's (graphql.MarshalString).
+const hexDigits = "0123456789ABCDEF"

@@ -64,6 +64,7 @@ type metrics struct {
 	batchSize        *prometheus.HistogramVec
 	tokenRequests    *prometheus.CounterVec
 	executors        *prometheus.CounterVec
+	decodeDrift      *prometheus.CounterVec
 }
 
 func counter(name, help string, labels ...string) *prometheus.CounterVec {
@@ -110,10 +111,13 @@ func newMetrics() *metrics {
 		executors: counter("gateway_graphql_executions_total",
 			"Executed operations by executor: direct (plain-data queries) or generated (gqlgen's, everything else).",
 			"executor"),
+		decodeDrift: counter("gateway_upstream_decode_drift_total",
+			"Upstream answer members of an unexpected JSON type or value (read as absent, as the number a string holds, or as UNKNOWN), by upstream and member name.",
+			"upstream", "field"),
 	}
 	m.registry.MustRegister(m.httpRequests, m.inFlight, m.requests, m.duration, m.errors, m.callsPerRequest,
 		m.upstreamRequests, m.upstreamDuration, m.retries, m.limiterWaits, m.limiterRejected, m.breakerChanges,
-		m.batchSize, m.tokenRequests, m.executors,
+		m.batchSize, m.tokenRequests, m.executors, m.decodeDrift,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, code := range ErrorCodes {
 		m.errors.WithLabelValues(code)

@@ -6,8 +6,8 @@
 // /query (request id, upstream call counting, the server span, the log line
 // and the request metrics); Instrument adds its gqlgen extensions (operation
 // name, outcome and error codes, requestId on every error, operation and
-// resolver spans); UpstreamTransport and Observer instrument the upstream
-// clients; ObserveBatch hears the dataloaders. Labels are bounded: no ids,
+// resolver spans); UpstreamTransport, Observer and DriftObserver instrument
+// the upstream clients; ObserveBatch hears the dataloaders. Labels are bounded: no ids,
 // no query text, operation names past the first hundred share "other".
 //
 // Tracing is off unless a tracer provider is given (StartTracing builds one
@@ -45,6 +45,7 @@ type Telemetry struct {
 	metrics    *metrics
 	operations *boundedSet
 	upstreamOp *boundedSet
+	drift      *driftObserver
 	// tracer is nil when tracing is off.
 	tracer     trace.Tracer
 	propagator propagation.TextMapPropagator
@@ -65,6 +66,7 @@ func New(o Options) *Telemetry {
 		// baggage is not theirs to read.
 		propagator: propagation.TraceContext{},
 	}
+	t.drift = newDriftObserver(t)
 	if o.TracerProvider != nil {
 		t.tracer = o.TracerProvider.Tracer(instrumentationName)
 	}

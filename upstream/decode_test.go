@@ -52,3 +52,32 @@ func TestDecodeUsesOptions(t *testing.T) {
 	assert.Equal(t, 2, calls)
 	assert.Equal(t, decodeOuter{Inner: &decodeInner{Version: 3}, List: []decodeInner{{Version: 4}}}, v)
 }
+
+func TestInteger(t *testing.T) {
+	tests := []struct {
+		in        string
+		n         int64
+		ok, drift bool
+	}{
+		{`12`, 12, true, false}, {`-2147483648`, -2147483648, true, false}, {`2147483647`, 2147483647, true, false},
+		{`2.0`, 2, true, false}, {`1e2`, 100, true, false},
+		{`"152"`, 152, true, true}, {`"-3"`, -3, true, true},
+		{`null`, 0, false, false},
+		{`2147483648`, 0, false, true}, {`1.5`, 0, false, true}, {`"x"`, 0, false, true}, {`""`, 0, false, true},
+		{`"1\u0000"`, 0, false, true}, {`true`, 0, false, true}, {`{}`, 0, false, true}, {`[1]`, 0, false, true},
+	}
+	for _, tc := range tests {
+		n, ok, drift := Integer(jsontext.Value(tc.in))
+		assert.Equal(t, []any{tc.n, tc.ok, tc.drift}, []any{n, ok, drift}, tc.in)
+	}
+}
+
+func TestTolerantReportsTheMember(t *testing.T) {
+	var fields []string
+	opts := jsonv2.WithUnmarshalers(Tolerant(func(f string) { fields = append(fields, f) }))
+	var v decodeOuter
+	_, err := Decode([]byte(`{"name":5,"inner":"x","list":[{"version":"7"},3,{"version":true}],"unknown":{}}`), &v, opts)
+	require.NoError(t, err)
+	assert.Equal(t, decodeOuter{List: []decodeInner{{Version: 7}, {}, {}}}, v)
+	assert.Equal(t, []string{"name", "inner", "version", "list", "version"}, fields)
+}

@@ -603,17 +603,20 @@ const (
 	DynamicOperationOr DynamicOperation = "OR"
 	// The parts must not hold.
 	DynamicOperationNot DynamicOperation = "NOT"
+	// A value the upstream sent that this gateway version does not know (added upstream after it was built). Never accepted as input.
+	DynamicOperationUnknown DynamicOperation = "UNKNOWN"
 )
 
 var AllDynamicOperation = []DynamicOperation{
 	DynamicOperationAnd,
 	DynamicOperationOr,
 	DynamicOperationNot,
+	DynamicOperationUnknown,
 }
 
 func (e DynamicOperation) IsValid() bool {
 	switch e {
-	case DynamicOperationAnd, DynamicOperationOr, DynamicOperationNot:
+	case DynamicOperationAnd, DynamicOperationOr, DynamicOperationNot, DynamicOperationUnknown:
 		return true
 	}
 	return false
@@ -664,17 +667,20 @@ const (
 	EntityStateInactive EntityState = "INACTIVE"
 	// Deleted (the directory may still return it for a while).
 	EntityStateDeleted EntityState = "DELETED"
+	// A value the upstream sent that this gateway version does not know (added upstream after it was built). Never accepted as input.
+	EntityStateUnknown EntityState = "UNKNOWN"
 )
 
 var AllEntityState = []EntityState{
 	EntityStateActive,
 	EntityStateInactive,
 	EntityStateDeleted,
+	EntityStateUnknown,
 }
 
 func (e EntityState) IsValid() bool {
 	switch e {
-	case EntityStateActive, EntityStateInactive, EntityStateDeleted:
+	case EntityStateActive, EntityStateInactive, EntityStateDeleted, EntityStateUnknown:
 		return true
 	}
 	return false
@@ -787,16 +793,19 @@ const (
 	GroupAddressTypeGroupring GroupAddressType = "GROUPRING"
 	// The group's phone number.
 	GroupAddressTypeGroupphone GroupAddressType = "GROUPPHONE"
+	// A value the upstream sent that this gateway version does not know (added upstream after it was built). Never accepted as input.
+	GroupAddressTypeUnknown GroupAddressType = "UNKNOWN"
 )
 
 var AllGroupAddressType = []GroupAddressType{
 	GroupAddressTypeGroupring,
 	GroupAddressTypeGroupphone,
+	GroupAddressTypeUnknown,
 }
 
 func (e GroupAddressType) IsValid() bool {
 	switch e {
-	case GroupAddressTypeGroupring, GroupAddressTypeGroupphone:
+	case GroupAddressTypeGroupring, GroupAddressTypeGroupphone, GroupAddressTypeUnknown:
 		return true
 	}
 	return false
@@ -845,16 +854,19 @@ const (
 	GroupTypeOfficial GroupType = "OFFICIAL"
 	// A social group, which people can create and join themselves.
 	GroupTypeSocial GroupType = "SOCIAL"
+	// A value the upstream sent that this gateway version does not know (added upstream after it was built). Never accepted as input.
+	GroupTypeUnknown GroupType = "UNKNOWN"
 )
 
 var AllGroupType = []GroupType{
 	GroupTypeOfficial,
 	GroupTypeSocial,
+	GroupTypeUnknown,
 }
 
 func (e GroupType) IsValid() bool {
 	switch e {
-	case GroupTypeOfficial, GroupTypeSocial:
+	case GroupTypeOfficial, GroupTypeSocial, GroupTypeUnknown:
 		return true
 	}
 	return false
@@ -905,17 +917,20 @@ const (
 	GroupVisibilityOwners GroupVisibility = "OWNERS"
 	// The group's members only.
 	GroupVisibilityMembers GroupVisibility = "MEMBERS"
+	// A value the upstream sent that this gateway version does not know (added upstream after it was built). Never accepted as input.
+	GroupVisibilityUnknown GroupVisibility = "UNKNOWN"
 )
 
 var AllGroupVisibility = []GroupVisibility{
 	GroupVisibilityPublic,
 	GroupVisibilityOwners,
 	GroupVisibilityMembers,
+	GroupVisibilityUnknown,
 }
 
 func (e GroupVisibility) IsValid() bool {
 	switch e {
-	case GroupVisibilityPublic, GroupVisibilityOwners, GroupVisibilityMembers:
+	case GroupVisibilityPublic, GroupVisibilityOwners, GroupVisibilityMembers, GroupVisibilityUnknown:
 		return true
 	}
 	return false
@@ -1371,6 +1386,8 @@ const (
 	SkillComparatorGreaterThanOrEqualTo SkillComparator = "GREATER_THAN_OR_EQUAL_TO"
 	// Less than or equal to.
 	SkillComparatorLessThanOrEqualTo SkillComparator = "LESS_THAN_OR_EQUAL_TO"
+	// A value the upstream sent that this gateway version does not know (added upstream after it was built). Never accepted as input.
+	SkillComparatorUnknown SkillComparator = "UNKNOWN"
 )
 
 var AllSkillComparator = []SkillComparator{
@@ -1380,11 +1397,12 @@ var AllSkillComparator = []SkillComparator{
 	SkillComparatorGreaterThan,
 	SkillComparatorGreaterThanOrEqualTo,
 	SkillComparatorLessThanOrEqualTo,
+	SkillComparatorUnknown,
 }
 
 func (e SkillComparator) IsValid() bool {
 	switch e {
-	case SkillComparatorEqualTo, SkillComparatorNotEqualTo, SkillComparatorLessThan, SkillComparatorGreaterThan, SkillComparatorGreaterThanOrEqualTo, SkillComparatorLessThanOrEqualTo:
+	case SkillComparatorEqualTo, SkillComparatorNotEqualTo, SkillComparatorLessThan, SkillComparatorGreaterThan, SkillComparatorGreaterThanOrEqualTo, SkillComparatorLessThanOrEqualTo, SkillComparatorUnknown:
 		return true
 	}
 	return false

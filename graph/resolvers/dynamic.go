@@ -41,6 +41,15 @@ var (
 	comparatorsFromAPI = reverse(comparators)
 )
 
+// fromAPI maps an upstream enum value with a reverse table; a value the
+// table does not hold (a newer upstream value, or none) is UNKNOWN.
+func fromAPI[K ~string, V comparable](table map[V]K, v V) K {
+	if k, ok := table[v]; ok {
+		return k
+	}
+	return unknownEnum
+}
+
 // dynamicQueryToAPI validates and maps a dynamic query input.
 func dynamicQueryToAPI(in model.DynamicGroupQueryInput) (genesys.DynamicGroupQuery, error) {
 	if len(in.SkillConditions) == 0 {
@@ -56,8 +65,14 @@ func conditionsToAPI(in []model.SkillConditionInput, depth int) ([]genesys.Dynam
 	}
 	out := make([]genesys.DynamicGroupSkillCondition, len(in))
 	for i, c := range in {
+		if err := refuseUnknown("operation", &c.Operation); err != nil {
+			return nil, err
+		}
 		out[i].Operation = operations[c.Operation]
 		for _, r := range c.RoutingSkillConditions {
+			if err := refuseUnknown("comparator", &r.Comparator); err != nil {
+				return nil, err
+			}
 			children, err := childrenToAPI(r.RoutingSkill, r.Proficiency, r.ChildConditions.Value(), depth)
 			if err != nil {
 				return nil, err
@@ -66,6 +81,9 @@ func conditionsToAPI(in []model.SkillConditionInput, depth int) ([]genesys.Dynam
 				RoutingSkill: r.RoutingSkill, Comparator: comparators[r.Comparator], Proficiency: r.Proficiency, ChildConditions: children})
 		}
 		for _, l := range c.LanguageSkillConditions {
+			if err := refuseUnknown("comparator", &l.Comparator); err != nil {
+				return nil, err
+			}
 			children, err := childrenToAPI(l.LanguageSkill, l.Proficiency, l.ChildConditions.Value(), depth)
 			if err != nil {
 				return nil, err
@@ -106,16 +124,16 @@ func dynamicQuery(q genesys.DynamicGroupQuery) *model.DynamicGroupQuery {
 func conditionsFromAPI(in []genesys.DynamicGroupSkillCondition) []model.SkillCondition {
 	out := make([]model.SkillCondition, len(in))
 	for i, c := range in {
-		out[i] = model.SkillCondition{Operation: operationsFromAPI[c.Operation],
+		out[i] = model.SkillCondition{Operation: fromAPI(operationsFromAPI, c.Operation),
 			RoutingSkillConditions:  make([]model.RoutingSkillCondition, len(c.RoutingSkillConditions)),
 			LanguageSkillConditions: make([]model.LanguageSkillCondition, len(c.LanguageSkillConditions))}
 		for j, r := range c.RoutingSkillConditions {
 			out[i].RoutingSkillConditions[j] = model.RoutingSkillCondition{RoutingSkill: r.RoutingSkill,
-				Comparator: comparatorsFromAPI[r.Comparator], Proficiency: r.Proficiency, ChildConditions: conditionsFromAPI(r.ChildConditions)}
+				Comparator: fromAPI(comparatorsFromAPI, r.Comparator), Proficiency: r.Proficiency, ChildConditions: conditionsFromAPI(r.ChildConditions)}
 		}
 		for j, l := range c.LanguageSkillConditions {
 			out[i].LanguageSkillConditions[j] = model.LanguageSkillCondition{LanguageSkill: l.LanguageSkill,
-				Comparator: comparatorsFromAPI[l.Comparator], Proficiency: l.Proficiency, ChildConditions: conditionsFromAPI(l.ChildConditions)}
+				Comparator: fromAPI(comparatorsFromAPI, l.Comparator), Proficiency: l.Proficiency, ChildConditions: conditionsFromAPI(l.ChildConditions)}
 		}
 	}
 	return out

@@ -98,6 +98,9 @@ func addressesToAPI(in []model.GroupAddressInput) ([]genesys.GroupContact, error
 // createGroupToAPI maps a new group. Nothing exists yet to keep or clear, so
 // a field given as null is the same as one left out (its default).
 func createGroupToAPI(in model.CreateGroupInput) (genesys.GroupCreate, error) {
+	if err := groupEnumsKnown(in.Type.Value(), in.Visibility.Value(), nil, in.Addresses.Value()); err != nil {
+		return genesys.GroupCreate{}, err
+	}
 	if err := text("name", in.Name); err != nil {
 		return genesys.GroupCreate{}, err
 	}
@@ -134,6 +137,9 @@ func updateGroupToAPI(in model.UpdateGroupInput) (genesys.GroupUpdate, error) {
 		nullField{"rolesEnabled", isNull(in.RolesEnabled)}, nullField{"includeOwners", isNull(in.IncludeOwners)},
 		nullField{"callsEnabled", isNull(in.CallsEnabled)}, nullField{"ownerIds", isNullList(in.OwnerIds)},
 		nullField{"addresses", isNullList(in.Addresses)}); err != nil {
+		return genesys.GroupUpdate{}, err
+	}
+	if err := groupEnumsKnown(nil, in.Visibility.Value(), in.State.Value(), in.Addresses.Value()); err != nil {
 		return genesys.GroupUpdate{}, err
 	}
 	u := genesys.GroupUpdate{

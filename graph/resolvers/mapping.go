@@ -1,11 +1,14 @@
 package resolvers
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
@@ -87,19 +90,14 @@ func groups(gs []genesys.Group) []model.Group {
 	return out
 }
 
-// enumFrom maps an upstream enum value to the schema's by upper-casing it.
-func enumFrom[T ~string](s string) *T {
-	if s == "" {
-		return nil
-	}
-	v := T(strings.ToUpper(s))
-	return &v
-}
-
 // enumTable maps the upstream spellings (lower and upper case) of a
 // schema enum's values to shared values: the hot mappings (a state per
 // member) then allocate nothing. Nothing writes a mapped model.
 type enumTable[T ~string] map[string]*T
+
+// unknownEnum is the value every upstream-fed enum of the schema has for
+// the upstream values this gateway does not know.
+const unknownEnum = "UNKNOWN"
 
 func newEnumTable[T ~string](all []T) enumTable[T] {
 	t := enumTable[T]{}
@@ -107,15 +105,23 @@ func newEnumTable[T ~string](all []T) enumTable[T] {
 		t[string(all[i])] = &all[i]
 		t[strings.ToLower(string(all[i]))] = &all[i]
 	}
+	if t[unknownEnum] == nil {
+		panic("enum without " + unknownEnum)
+	}
 	return t
 }
 
-// of is enumFrom through the table.
+// of maps an upstream value to the schema's: "" (absent) to nil, a value
+// the schema does not know to UNKNOWN, so that no upstream text reaches a
+// response as an enum value (the client reports such values as drift).
 func (t enumTable[T]) of(s string) *T {
 	if v, ok := t[s]; ok {
 		return v
 	}
-	return enumFrom[T](s)
+	if s == "" {
+		return nil
+	}
+	return t[unknownEnum]
 }
 
 var (
@@ -208,14 +214,23 @@ func contacts(in []genesys.Contact) []model.Contact {
 	return out
 }
 
+// rawOptions decode the expanded parts of a user as encoding/json did
+// (names matched case-insensitively, duplicates and invalid UTF-8 let
+// through) and tolerate type drift as the client does for the rest of the
+// answer: a member of the wrong type reads as null, the others are kept.
+// (Drift here is not counted: mapping has no observer.)
+var rawOptions = jsonv2.JoinOptions(jsonv2.MatchCaseInsensitiveNames(true), jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true), jsonv2.WithUnmarshalers(upstream.Tolerant(func(string) {})))
+
 // decodeRaw decodes an expanded part of a user that the client keeps raw;
-// a part that does not decode is left out rather than failing the member.
+// a part that does not decode (not JSON) is left out rather than failing
+// the member.
 func decodeRaw[T any](raw []byte) *T {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
 	var v T
-	if json.Unmarshal(raw, &v) != nil {
+	if jsonv2.Unmarshal(raw, &v, rawOptions) != nil {
 		return nil
 	}
 	return &v

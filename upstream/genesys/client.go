@@ -49,6 +49,7 @@ type Client struct {
 	hc        *http.Client
 	tokens    oauth2.TokenSource
 	userAgent string
+	decoding  *decoding
 }
 
 // Option configures a Client.
@@ -80,6 +81,9 @@ func New(baseURL string, hc *http.Client, opts ...Option) (*Client, error) {
 	c := &Client{base: base, hc: hc, userAgent: DefaultUserAgent}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.decoding == nil {
+		c.decoding = newDecoding(nil)
 	}
 	return c, nil
 }
@@ -151,7 +155,7 @@ func (c *Client) do(req *http.Request, v any) error {
 		}
 		return err
 	}
-	return decode(resp, body, v, optionsFor(FieldsFrom(req.Context())))
+	return decode(resp, body, v, c.decoding.optionsFor(FieldsFrom(req.Context())))
 }
 
 // call is newRequest then do.

@@ -2,9 +2,6 @@ package genesys
 
 import (
 	"context"
-	"sync"
-
-	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // Selective decoding: a caller that will read only some members of the
@@ -89,34 +86,4 @@ func WithFields(ctx context.Context, f Fields) context.Context {
 func FieldsFrom(ctx context.Context) Fields {
 	f, _ := ctx.Value(fieldsKey{}).(Fields)
 	return f
-}
-
-// maxCachedOptions bounds the decoding options kept per Fields: one per
-// distinct selection, and a flood of distinct documents must not grow it.
-const maxCachedOptions = 256
-
-var (
-	optionsMu    sync.RWMutex
-	optionsCache = map[Fields]jsonv2.Options{}
-)
-
-// optionsFor returns the decoding options for f, built once per Fields
-// (up to maxCachedOptions, then for each call).
-func optionsFor(f Fields) jsonv2.Options {
-	if f == (Fields{}) {
-		return unmarshalOptions
-	}
-	optionsMu.RLock()
-	o, ok := optionsCache[f]
-	optionsMu.RUnlock()
-	if ok {
-		return o
-	}
-	o = newUnmarshalOptions(f)
-	optionsMu.Lock()
-	if len(optionsCache) < maxCachedOptions {
-		optionsCache[f] = o
-	}
-	optionsMu.Unlock()
-	return o
 }

@@ -3,11 +3,13 @@ package genesys
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"sync"
+	"unicode/utf8"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/groupdir/gateway/upstream"
 )
 
 // The hand-written decoding of the hot answer types (pages of users, of
@@ -23,15 +25,13 @@ import (
 //   - the entities decoded into a reused scratch slice, then copied into a
 //     slice of their final length.
 //
-// Every value that is not of the expected JSON kind (null, a string for a
-// number, a fractional number for an int...) is handed to json v2 itself,
-// so that it is decoded, or reported with its JSON pointer, exactly as
-// before.
-
-// unmarshalOptions are the options with which the client decodes every
-// answer that reads all members; they are built once (see optionsFor for
-// the others).
-var unmarshalOptions = newUnmarshalOptions(Fields{})
+// A value of an unexpected JSON kind is type drift (upstream.Tolerant):
+// the readers here drop it (or read a string sent for an integer) and
+// report it, as the generic path does for every other type, so that both
+// give the same values and the same reports (see unmarshal_test.go).
+// Invalid UTF-8 in a string is mangled as U+FFFD, as json v2 does with
+// jsontext.AllowInvalidUTF8: an SDK-like leniency that also keeps every
+// string the gateway serves valid UTF-8.
 
 // allowDuplicateNames lets a repeated member name through (the last one
 // wins), as encoding/json and the Genesys SDKs' decoders do, rather than
@@ -40,15 +40,21 @@ var unmarshalOptions = newUnmarshalOptions(Fields{})
 // decoding.
 var allowDuplicateNames = jsontext.AllowDuplicateNames(true)
 
+// lenient are the options of every decoding, by hand or not: duplicate
+// names and invalid UTF-8 let through.
+var lenient = jsonv2.JoinOptions(allowDuplicateNames, jsontext.AllowInvalidUTF8(true))
+
 // newUnmarshalOptions returns the options that decode the hot types by
-// hand, reading only f's members of users and groups.
-func newUnmarshalOptions(f Fields) jsonv2.Options {
-	return jsonv2.JoinOptions(allowDuplicateNames, jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
-		jsonv2.UnmarshalFromFunc(entry(decodeUserPage, f)),
-		jsonv2.UnmarshalFromFunc(entry(decodeGroupPage, f)),
-		jsonv2.UnmarshalFromFunc(entry(decodeSearchPage, f)),
-		jsonv2.UnmarshalFromFunc(entry(decodeUser, f)),
-		jsonv2.UnmarshalFromFunc(entry(decodeGroup, f)),
+// hand, reading only f's members of users and groups, and every other
+// type with json v2 made tolerant; drifted members go to report.
+func newUnmarshalOptions(f Fields, report func(field string)) jsonv2.Options {
+	return jsonv2.JoinOptions(lenient, jsonv2.WithUnmarshalers(jsonv2.JoinUnmarshalers(
+		jsonv2.UnmarshalFromFunc(entry(decodeUserPage, f, report)),
+		jsonv2.UnmarshalFromFunc(entry(decodeGroupPage, f, report)),
+		jsonv2.UnmarshalFromFunc(entry(decodeSearchPage, f, report)),
+		jsonv2.UnmarshalFromFunc(entry(decodeUser, f, report)),
+		jsonv2.UnmarshalFromFunc(entry(decodeGroup, f, report)),
+		upstream.Tolerant(report),
 	)))
 }
 
@@ -99,6 +105,8 @@ type decodeState struct {
 	name []byte
 	// fields are the members of users and groups to decode.
 	fields Fields
+	// report is told of each drifted member.
+	report func(field string)
 
 	bools         slab[bool]
 	divisions     slab[Division]
@@ -131,20 +139,22 @@ var statePool = sync.Pool{New: func() any {
 
 // entry adapts the decoding function of a T to json v2's unmarshalers: it
 // decodes a JSON object with a pooled decodeState and leaves every other
-// kind of value to json v2 (jsonv2.SkipFunc).
-func entry[T any](decode func(*jsontext.Decoder, *decodeState, *T) error, f Fields) func(*jsontext.Decoder, *T) error {
+// kind of value to the next unmarshaler (jsonv2.SkipFunc).
+func entry[T any](decode func(*jsontext.Decoder, *decodeState, *T) error, f Fields,
+	report func(string)) func(*jsontext.Decoder, *T) error {
 	return func(dec *jsontext.Decoder, v *T) error {
 		if dec.PeekKind() != '{' {
 			return jsonv2.SkipFunc
 		}
 		st := statePool.Get().(*decodeState)
-		st.fields = f
+		st.fields, st.report = f, report
 		err := decode(dec, st, v)
 		if err == nil {
 			st.flush()
 		}
 		st.reset()
 		st.trim()
+		st.report = nil
 		statePool.Put(st)
 		return err
 	}
@@ -187,7 +197,8 @@ func (st *decodeState) trim() {
 
 // readObject reads a JSON object and calls member for each of its members,
 // with the member's name (unquoted) and dec positioned at its value; member
-// must read that value. A value that is not an object goes to json v2.
+// must read that value. A value that is not an object goes to json v2
+// (tolerant: drift when not null).
 func readObject[T any](dec *jsontext.Decoder, st *decodeState, v *T,
 	member func(*jsontext.Decoder, *decodeState, *T, []byte) error) error {
 	if dec.PeekKind() != '{' {
@@ -222,38 +233,52 @@ func (st *decodeState) unquoteName(name jsontext.Value) []byte {
 
 // readString reads a string into dst (pending until the next flush).
 func readString(dec *jsontext.Decoder, st *decodeState, dst *string) error {
+	_, err := readText(dec, st, dst)
+	return err
+}
+
+// readEnum is readString for a member whose documented values known
+// accepts: another value is kept and reported as drift.
+func readEnum(dec *jsontext.Decoder, st *decodeState, dst *string, known func([]byte) bool) error {
+	b, err := readText(dec, st, dst)
+	if err == nil && b != nil && !known(b) {
+		st.report(upstream.DriftField(dec))
+	}
+	return err
+}
+
+// readText is readString; it returns the unquoted bytes of the string
+// (valid until the next read), or nil when there was no string: a null
+// reads as "", any other value as "" and drift.
+func readText(dec *jsontext.Decoder, st *decodeState, dst *string) ([]byte, error) {
 	v, err := dec.ReadValue()
-	if err != nil || v.Kind() != '"' {
-		return fallback(dec, v, err, dst)
+	if err != nil {
+		return nil, err
+	}
+	if v.Kind() != '"' {
+		*dst = ""
+		st.drifted(dec, v)
+		return nil, nil
 	}
 	p := pendingString{dst: dst}
-	if bytes.IndexByte(v, '\\') < 0 {
-		p.start, p.end = st.intern(v[1 : len(v)-1])
+	if raw := v[1 : len(v)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		p.start, p.end = st.intern(raw)
 	} else {
 		p.start = len(st.buf)
-		if st.buf, err = jsontext.AppendUnquote(st.buf, v); err != nil {
-			return err
-		}
+		// ReadValue checked the string: the only error left is invalid
+		// UTF-8, which AppendUnquote mangles as json v2 does.
+		st.buf, _ = jsontext.AppendUnquote(st.buf, v)
 		p.end = len(st.buf)
 	}
 	st.pending = append(st.pending, p)
-	return nil
+	return st.buf[p.start:p.end], nil
 }
 
-// fallback decodes v, just read from dec, into dst with json v2 (a null,
-// or a value of an unexpected kind), and completes json v2's error with
-// v's JSON pointer, as json v2 gives it when it reads the value itself.
-// err is the error of the read, returned as it is.
-func fallback(dec *jsontext.Decoder, v jsontext.Value, err error, dst any) error {
-	if err != nil {
-		return err
+// drifted reports the value v just read from dec, unless it is null.
+func (st *decodeState) drifted(dec *jsontext.Decoder, v jsontext.Value) {
+	if v.Kind() != 'n' {
+		st.report(upstream.DriftField(dec))
 	}
-	err = jsonv2.Unmarshal(v, dst)
-	var se *jsonv2.SemanticError
-	if errors.As(err, &se) && se.JSONPointer == "" {
-		se.JSONPointer = dec.StackPointer()
-	}
-	return err
 }
 
 // maxInterned is the longest string intern looks for among the pending
@@ -296,13 +321,14 @@ func stringHash(b []byte) uint32 {
 	return h ^ h>>15
 }
 
-// maxFastDigits is the longest integer readInt converts by itself: 18
-// digits always fit an int64.
-const maxFastDigits = 18
+// maxFastDigits is the longest integer readInt converts by itself: 9
+// digits always fit GraphQL's Int (see upstream.Integer).
+const maxFastDigits = 9
 
 // readInt reads an integer into dst. Anything but a plain integer of at
-// most maxFastDigits digits is converted (or refused) by json v2.
-func readInt[I int | int64](dec *jsontext.Decoder, dst *I) error {
+// most maxFastDigits digits goes to upstream.Integer: a string holding an
+// integer, or drift (0).
+func readInt[I int | int64](dec *jsontext.Decoder, st *decodeState, dst *I) error {
 	v, err := dec.ReadValue()
 	if err != nil {
 		return err
@@ -311,7 +337,12 @@ func readInt[I int | int64](dec *jsontext.Decoder, dst *I) error {
 		*dst = I(n)
 		return nil
 	}
-	return fallback(dec, v, nil, dst)
+	n, _, drift := upstream.Integer(v)
+	*dst = I(n)
+	if drift {
+		st.report(upstream.DriftField(dec))
+	}
+	return nil
 }
 
 // parseInt converts a JSON number made of at most maxFastDigits digits and
@@ -337,22 +368,30 @@ func parseInt(v []byte) (int64, bool) {
 	return n, true
 }
 
-// readBool reads a boolean into dst.
-func readBool(dec *jsontext.Decoder, dst *bool) error {
+// readBool reads a boolean into dst (null and drift: false).
+func readBool(dec *jsontext.Decoder, st *decodeState, dst *bool) error {
 	v, err := dec.ReadValue()
-	if err != nil || (v.Kind() != 't' && v.Kind() != 'f') {
-		return fallback(dec, v, err, dst)
+	if err != nil {
+		return err
 	}
 	*dst = v.Kind() == 't'
+	if v.Kind() != 't' && v.Kind() != 'f' {
+		st.drifted(dec, v)
+	}
 	return nil
 }
 
 // readBoolPtr reads an optional boolean into dst, taking a new target
-// from the bools slab (null is nil).
+// from the bools slab (null and drift: nil).
 func readBoolPtr(dec *jsontext.Decoder, st *decodeState, dst **bool) error {
 	v, err := dec.ReadValue()
-	if err != nil || (v.Kind() != 't' && v.Kind() != 'f') {
-		return fallback(dec, v, err, dst)
+	if err != nil {
+		return err
+	}
+	if v.Kind() != 't' && v.Kind() != 'f' {
+		*dst = nil
+		st.drifted(dec, v)
+		return nil
 	}
 	if *dst == nil {
 		*dst = st.bools.next()
@@ -362,7 +401,8 @@ func readBoolPtr(dec *jsontext.Decoder, st *decodeState, dst **bool) error {
 }
 
 // readPtr reads an optional object into dst with decode, taking a new
-// target from s (or from new when s is nil) when dst is nil (null is nil).
+// target from s (or from new when s is nil) when dst is nil (null and
+// drift are nil).
 func readPtr[T any](dec *jsontext.Decoder, st *decodeState, dst **T, s *slab[T],
 	decode func(*jsontext.Decoder, *decodeState, *T) error) error {
 	if dec.PeekKind() != '{' {
@@ -408,7 +448,7 @@ func (st *decodeState) copyRaw(v []byte) []byte {
 }
 
 // readSlice reads an array into dst, decoding each element with decode
-// (null is nil, [] is an empty slice, as with json v2). The elements are
+// (null and drift are nil, [] is an empty slice, as with json v2). The elements are
 // carved from s when s is not nil, and otherwise appended to (*dst)[:0].
 func readSlice[T any](dec *jsontext.Decoder, st *decodeState, dst *[]T, s *slab[T],
 	decode func(*jsontext.Decoder, *decodeState, *T) error) error {

@@ -37,13 +37,13 @@ func decodeSearchPage(dec *jsontext.Decoder, st *decodeState, r *GroupsSearchRes
 func searchPageMember(dec *jsontext.Decoder, st *decodeState, r *GroupsSearchResponse, name []byte) error {
 	switch string(name) {
 	case "total":
-		return readInt(dec, &r.Total)
+		return readInt(dec, st, &r.Total)
 	case "pageCount":
-		return readInt(dec, &r.PageCount)
+		return readInt(dec, st, &r.PageCount)
 	case "pageSize":
-		return readInt(dec, &r.PageSize)
+		return readInt(dec, st, &r.PageSize)
 	case "pageNumber":
-		return readInt(dec, &r.PageNumber)
+		return readInt(dec, st, &r.PageNumber)
 	case "previousPage":
 		return readString(dec, st, &r.PreviousPage)
 	case "currentPage":
@@ -61,13 +61,13 @@ func searchPageMember(dec *jsontext.Decoder, st *decodeState, r *GroupsSearchRes
 func pageMember(dec *jsontext.Decoder, st *decodeState, p *Page, name []byte) error {
 	switch string(name) {
 	case "pageSize":
-		return readInt(dec, &p.PageSize)
+		return readInt(dec, st, &p.PageSize)
 	case "pageNumber":
-		return readInt(dec, &p.PageNumber)
+		return readInt(dec, st, &p.PageNumber)
 	case "total":
-		return readInt(dec, &p.Total)
+		return readInt(dec, st, &p.Total)
 	case "pageCount":
-		return readInt(dec, &p.PageCount)
+		return readInt(dec, st, &p.PageCount)
 	case "firstUri":
 		return readString(dec, st, &p.FirstURI)
 	case "previousUri":
@@ -111,7 +111,7 @@ func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) er
 	case "addresses":
 		return readSlice(dec, st, &u.Addresses, &st.contacts, decodeContact)
 	case "state":
-		return readString(dec, st, (*string)(&u.State))
+		return readEnum(dec, st, (*string)(&u.State), knownState[[]byte])
 	case "title":
 		return readString(dec, st, &u.Title)
 	case "username":
@@ -121,7 +121,7 @@ func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) er
 	case "images":
 		return readSlice(dec, st, &u.Images, &st.images, decodeImage)
 	case "version":
-		return readInt(dec, &u.Version)
+		return readInt(dec, st, &u.Version)
 	case "preferredName":
 		return readString(dec, st, &u.PreferredName)
 	case "acdAutoAnswer":
@@ -270,21 +270,21 @@ func groupMember(dec *jsontext.Decoder, st *decodeState, g *Group, name []byte) 
 	case "dateModified":
 		return readString(dec, st, &g.DateModified)
 	case "memberCount":
-		return readInt(dec, &g.MemberCount)
+		return readInt(dec, st, &g.MemberCount)
 	case "state":
-		return readString(dec, st, (*string)(&g.State))
+		return readEnum(dec, st, (*string)(&g.State), knownState[[]byte])
 	case "version":
-		return readInt(dec, &g.Version)
+		return readInt(dec, st, &g.Version)
 	case "type":
-		return readString(dec, st, (*string)(&g.Type))
+		return readEnum(dec, st, (*string)(&g.Type), knownGroupType[[]byte])
 	case "images":
 		return readSlice(dec, st, &g.Images, &st.images, decodeImage)
 	case "addresses":
 		return readSlice(dec, st, &g.Addresses, &st.groupContacts, decodeGroupContact)
 	case "rulesVisible":
-		return readBool(dec, &g.RulesVisible)
+		return readBool(dec, st, &g.RulesVisible)
 	case "visibility":
-		return readString(dec, st, (*string)(&g.Visibility))
+		return readEnum(dec, st, (*string)(&g.Visibility), knownVisibility[[]byte])
 	case "rolesEnabled":
 		return readBoolPtr(dec, st, &g.RolesEnabled)
 	case "includeOwners":
@@ -309,7 +309,7 @@ func decodeGroupContact(dec *jsontext.Decoder, st *decodeState, c *GroupContact)
 		case "display":
 			return readString(dec, st, &c.Display)
 		case "type":
-			return readString(dec, st, (*string)(&c.Type))
+			return readEnum(dec, st, (*string)(&c.Type), knownContactType[[]byte])
 		case "mediaType":
 			return readString(dec, st, &c.MediaType)
 		}

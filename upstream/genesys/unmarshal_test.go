@@ -3,8 +3,10 @@ package genesys
 import (
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -15,21 +17,54 @@ import (
 	"github.com/groupdir/gateway/upstream"
 )
 
-// differential decodes data into a T with plain json v2 and with the
-// client's unmarshalers and checks that both give the same value and the
-// same error field.
-func differential[T any](t *testing.T, data []byte) {
+// driftLog records the drifted members a decoding reports.
+type driftLog struct {
+	mu     sync.Mutex
+	fields []string
+}
+
+func (l *driftLog) report(field string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fields = append(l.fields, field)
+}
+
+func (l *driftLog) Drifted(upstreamName, field string) { l.report(upstreamName + "/" + field) }
+
+func (l *driftLog) reported() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.fields)
+}
+
+// unmarshalOptions decode every member by hand, drift reported nowhere.
+var unmarshalOptions = newUnmarshalOptions(Fields{}, func(string) {})
+
+// reference decodes data into v with json v2's reflection made tolerant
+// (upstream.Tolerant): the generic path of every type the client does not
+// decode by hand, and the reference the hand decoders must equal.
+func reference(data []byte, v any, report func(string)) error {
+	_, err := upstream.Decode(data, v, lenient, jsonv2.WithUnmarshalers(upstream.Tolerant(report)))
+	return err
+}
+
+// differential decodes data into a T with the reference and with the
+// client's unmarshalers and checks that both give the same value, the same
+// drift reports (returned) and fail alike.
+func differential[T any](t *testing.T, data []byte) []string {
 	t.Helper()
 	var want, got T
-	wantField, wantErr := upstream.Decode(data, &want, allowDuplicateNames)
-	gotField, gotErr := upstream.Decode(data, &got, unmarshalOptions)
+	var wantDrift, gotDrift driftLog
+	wantErr := reference(data, &want, wantDrift.report)
+	_, gotErr := upstream.Decode(data, &got, newUnmarshalOptions(Fields{}, gotDrift.report))
 	if wantErr != nil {
-		require.Error(t, gotErr, "plain json v2 failed with %v", wantErr)
-		assert.Equal(t, wantField, gotField)
-		return
+		require.Error(t, gotErr, "the reference failed with %v", wantErr)
+		return nil
 	}
 	require.NoError(t, gotErr)
 	assert.Equal(t, want, got)
+	assert.Equal(t, wantDrift.reported(), gotDrift.reported(), "drift reports")
+	return gotDrift.reported()
 }
 
 func TestUnmarshalTestdata(t *testing.T) {
@@ -71,7 +106,7 @@ const fullUser = `{"id":"u1","name":"Ada \"the first\" L\u00f6velace \ud83d\ude0
 "lastTokenIssued":{"dateIssued":"2026-01-01"},"dateLastLogin":"2026-01-02","dateWelcomeSent":"2026-01-03","selfUri":"/api/v2/users/u1","unknown":{"deep":[[{}]]}}`
 
 // fullGroup sends every member of a Group.
-const fullGroup = `{"id":"g1","name":"Group \\ one","description":"D","dateModified":"2026-01-01T00:00:00.000Z","memberCount":12345678901,"state":"active","version":3,
+const fullGroup = `{"id":"g1","name":"Group \\ one","description":"D","dateModified":"2026-01-01T00:00:00.000Z","memberCount":123456789,"state":"active","version":3,
 "type":"official","images":[{"resolution":"x48","imageUri":"/i"}],"addresses":[{"address":"+1","extension":"2","display":"+1 (2)","type":"GROUPRING","mediaType":"PHONE"}],
 "rulesVisible":true,"visibility":"owners","rolesEnabled":false,"includeOwners":true,"callsEnabled":null,"owners":[{"id":"o1","name":"Owner","selfUri":"/u/o1"},{"id":"o2"}],
 "selfUri":"/api/v2/groups/g1","unknownList":[1,2,3]}`
@@ -82,11 +117,13 @@ func TestUnmarshalDifferential(t *testing.T) {
 			`"firstUri":"/f","previousUri":null,"nextUri":"/n?a=1\u0026b=2","lastUri":"/l","selfUri":"/s","extra":{}}`)
 	}
 	tests := []struct {
-		name         string
-		users        string // a UserEntityListing
-		groups       string // a GroupEntityListing
-		user, group  string // a User, a Group
-		errField     string
+		name        string
+		users       string // a UserEntityListing
+		groups      string // a GroupEntityListing
+		user, group string // a User, a Group
+		// drift is the member every decoding of the case reports as
+		// drifted ("" for none).
+		drift        string
 		wantsFailure bool
 	}{
 		{name: "full", users: string(page(fullUser + "," + fullUser)), groups: string(page(fullGroup + "," + fullGroup)), user: fullUser, group: fullGroup},
@@ -94,75 +131,84 @@ func TestUnmarshalDifferential(t *testing.T) {
 		{name: "empty objects", users: `{}`, groups: `{}`, user: `{}`, group: `{}`},
 		{name: "empty page", users: string(page("")), groups: string(page(""))},
 		{name: "null entities", users: `{"entities":null,"total":0}`, groups: `{"entities":null}`},
-		{name: "nulls everywhere", users: string(page(`{"id":null,"division":null,"chat":null,"primaryContactInfo":null,"manager":null,"version":null,"acdAutoAnswer":null,"presence":null,"images":null}`)),
-			groups: string(page(`{"id":null,"memberCount":null,"rulesVisible":null,"rolesEnabled":null,"owners":null,"addresses":null}`)),
+		{name: "nulls everywhere", users: string(page(`{"id":null,"division":null,"chat":null,"primaryContactInfo":null,"manager":null,"version":null,"acdAutoAnswer":null,"presence":null,"images":null,"state":null}`)),
+			groups: string(page(`{"id":null,"memberCount":null,"rulesVisible":null,"rolesEnabled":null,"owners":null,"addresses":null,"type":null}`)),
 			user:   `{"division":null,"chat":{"jabberId":null}}`, group: `{"owners":[null,{"id":"o"}]}`},
 		{name: "null elements", users: string(page(`null,{"id":"b"}`)), groups: string(page(`null`)), user: `{"primaryContactInfo":[null]}`},
 		{name: "unknown fields only", users: `{"foo":1,"bar":[{"entities":1}]}`, groups: `{"foo":{"id":"x"}}`, user: `{"x":"y"}`, group: `{"x":[true]}`},
 		{name: "escaped names", users: string(page(`{"\u0069d":"x","n\u0061me":"y"}`)), user: `{"self\u0055ri":"/u"}`},
-		{name: "negative and big numbers", users: `{"total":-12,"pageSize":999999999999999999,"pageNumber":-0}`, group: `{"memberCount":9223372036854775807,"version":-5}`},
-		{name: "float for an int", users: string(page(`{"id":"a","version":1.5}`)), errField: "version"},
-		{name: "integral float for an int", group: `{"version":2.0}`, errField: "version"},
-		{name: "exponent for an int", users: `{"pageSize":1e2}`, errField: "pageSize"},
-		{name: "overflow", group: `{"memberCount":92233720368547758070}`, errField: "memberCount"},
-		{name: "string for an int", groups: string(page(`{"memberCount":"5"}`)), errField: "memberCount"},
-		{name: "number for a string", user: `{"email":5}`, errField: "email"},
-		{name: "string for a bool", group: `{"rulesVisible":"true"}`, errField: "rulesVisible"},
-		{name: "number for an optional bool", users: string(page(`{"acdAutoAnswer":1}`)), errField: "acdAutoAnswer"},
-		{name: "string for an object", users: string(page(`{"division":"Home"}`)), errField: "division"},
-		{name: "object for a list", user: `{"primaryContactInfo":{}}`, errField: "primaryContactInfo"},
-		{name: "nested mismatch", user: `{"manager":{"chat":{"jabberId":1}}}`, errField: "jabberId"},
-		{name: "mismatch in a rare member", user: `{"biography":{"hobbies":"h"}}`, errField: "hobbies"},
-		{name: "string for the entities", users: `{"entities":"x"}`, groups: `{"entities":{}}`, errField: "entities"},
+		{name: "negative numbers", users: `{"total":-12,"pageNumber":-0}`, group: `{"memberCount":-2147483648,"version":-5}`},
+		{name: "integral float for an int", users: `{"pageSize":2.0}`, group: `{"version":2.0}`},
+		{name: "exponent for an int", users: `{"pageSize":1e2}`, group: `{"memberCount":25E-1}`, drift: "memberCount"},
+		{name: "invalid UTF-8", users: string(page("{\"id\":\"a\xff\",\"name\":\"b\xc3\\n\"}")), group: "{\"name\":\"\xe2\x80\"}"},
+
+		// Type drift: the member reads as its zero value (or the number
+		// of a string), the rest of the answer as sent.
+		{name: "float for an int", users: string(page(`{"id":"a","version":1.5}`)), drift: "version"},
+		{name: "beyond GraphQL's Int", users: `{"pageSize":999999999999999999}`, group: `{"memberCount":2147483648,"version":-2147483649}`, drift: "memberCount"},
+		{name: "overflow", users: `{"total":92233720368547758070}`, group: `{"memberCount":92233720368547758070}`, drift: "total"},
+		{name: "string for an int", users: string(page(`{"version":"152"}`)), groups: string(page(`{"memberCount":"3","version":" 4"}`)), group: `{"memberCount":"3"}`, drift: "memberCount"},
+		{name: "bool for an int", users: `{"total":true,"pageCount":{}}`, group: `{"version":[1]}`, drift: "version"},
+		{name: "number for a string", user: `{"email":5}`, users: string(page(`{"id":"u","email":5,"name":"n"}`)), drift: "email"},
+		{name: "object for a string", group: `{"name":{"x":1},"id":"g"}`, groups: string(page(`{"selfUri":["/s"],"description":"d"}`)), drift: "name"},
+		{name: "string for a bool", group: `{"rulesVisible":"true"}`, drift: "rulesVisible"},
+		{name: "number for an optional bool", users: string(page(`{"acdAutoAnswer":1}`)), group: `{"rolesEnabled":"yes","includeOwners":false}`, drift: "acdAutoAnswer"},
+		{name: "string for an object", users: string(page(`{"division":"Home","chat":5,"manager":[]}`)), user: `{"biography":"b","employerInfo":1}`, drift: "division"},
+		{name: "object for a list", user: `{"primaryContactInfo":{}}`, groups: string(page(`{"owners":"o","images":{},"addresses":5}`)), drift: "primaryContactInfo"},
+		{name: "wrong elements", user: `{"primaryContactInfo":[1,{"address":5,"type":"x"}],"certifications":["c",2]}`, group: `{"owners":[1,{"id":2}],"addresses":["a"]}`, drift: "primaryContactInfo"},
+		{name: "nested mismatch", user: `{"manager":{"chat":{"jabberId":1}}}`, drift: "jabberId"},
+		{name: "mismatch in a rare member", user: `{"biography":{"hobbies":"h","interests":[1]}}`, drift: "hobbies"},
+		{name: "string for the entities", users: `{"entities":"x","total":3}`, groups: `{"entities":{},"pageSize":1}`, drift: "entities"},
+		{name: "wrong entities", users: string(page(`"x",1,{"id":"b"}`)), groups: string(page(`[],{"id":"g"}`)), drift: "entities"},
+		{name: "unknown enum values", users: string(page(`{"state":"suspended"},{"state":"ACTIVE"}`)),
+			groups: string(page(`{"state":"archived","type":"secret","visibility":"hidden","addresses":[{"type":"FAX"}]}`)), group: `{"visibility":"PUBLIC\u0007"}`, drift: "state"},
+		{name: "wrong type for an enum", users: string(page(`{"state":1}`)), groups: string(page(`{"type":true,"visibility":{},"state":[]}`)), drift: "state"},
 		{name: "duplicate name: the last wins", users: string(page(`{"id":"a","id":"b"}`)), group: `{"name":"a","name":"b"}`},
 		{name: "truncated", users: `{"entities":[{"id":"a"`, group: `{"id":`, wantsFailure: true},
+		{name: "not JSON", users: `{"entities":[{"id":x}]}`, group: `{"id":"a",}`, wantsFailure: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// The groups page again as search results, whose entities
 			// are named "results".
 			asSearch := strings.NewReplacer("entities", "results")
+			var drifts []string
 			for _, c := range []struct {
-				body, errField string
-				run            func(*testing.T, []byte)
+				body string
+				run  func(*testing.T, []byte) []string
 			}{
-				{tc.users, tc.errField, differential[UserEntityListing]},
-				{tc.groups, tc.errField, differential[GroupEntityListing]},
-				{asSearch.Replace(tc.groups), asSearch.Replace(tc.errField), differential[GroupsSearchResponse]},
-				{tc.user, tc.errField, differential[User]},
-				{tc.group, tc.errField, differential[Group]},
+				{tc.users, differential[UserEntityListing]},
+				{tc.groups, differential[GroupEntityListing]},
+				{asSearch.Replace(tc.groups), differential[GroupsSearchResponse]},
+				{tc.user, differential[User]},
+				{tc.group, differential[Group]},
 			} {
 				if c.body == "" {
 					continue
 				}
-				c.run(t, []byte(c.body))
-				if c.errField != "" || tc.wantsFailure {
-					checkFailure(t, c.body, c.errField)
+				d := c.run(t, []byte(c.body))
+				drifts = append(drifts, d...)
+				if tc.wantsFailure {
+					checkFailure(t, c.body)
 				}
+			}
+			if tc.drift == "" {
+				assert.Empty(t, drifts)
+			} else {
+				assert.Contains(t, drifts, tc.drift)
 			}
 		})
 	}
 }
 
 // checkFailure checks that the client's decoding of body into every hand
-// decoded type fails, naming field.
-func checkFailure(t *testing.T, body, field string) {
+// decoded type fails: only a body that is not JSON still does.
+func checkFailure(t *testing.T, body string) {
 	t.Helper()
-	var (
-		users  UserEntityListing
-		groups GroupEntityListing
-		search GroupsSearchResponse
-		user   User
-		group  Group
-	)
-	failed := false
-	for _, v := range []any{&users, &groups, &search, &user, &group} {
-		f, err := upstream.Decode([]byte(body), v, unmarshalOptions)
-		if err != nil && f == field {
-			failed = true
-		}
+	for _, v := range []any{&UserEntityListing{}, &GroupEntityListing{}, &GroupsSearchResponse{}, &User{}, &Group{}} {
+		_, err := upstream.Decode([]byte(body), v, unmarshalOptions)
+		assert.Error(t, err, "decoding %s into %T", body, v)
 	}
-	assert.True(t, failed, "no decoding of %s failed naming %q", body, field)
 }
 
 func TestUnmarshalReuse(t *testing.T) {
@@ -172,7 +218,9 @@ func TestUnmarshalReuse(t *testing.T) {
 	var want UserEntityListing
 	require.NoError(t, jsonv2.Unmarshal(data, &want))
 	for range 3 {
-		_, err := upstream.Decode([]byte(`{"entities":[{"id":"x","version":"bad"}]}`), &UserEntityListing{}, unmarshalOptions)
+		_, err := upstream.Decode([]byte(`{"entities":[{"id":"x","version":"bad","state":5}]}`), &UserEntityListing{}, unmarshalOptions)
+		require.NoError(t, err)
+		_, err = upstream.Decode([]byte(`{"entities":[{"id":"x","version":"bad","name":"a\\u`), &UserEntityListing{}, unmarshalOptions)
 		require.Error(t, err)
 		var got UserEntityListing
 		_, err = upstream.Decode(data, &got, unmarshalOptions)
