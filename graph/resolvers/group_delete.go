@@ -77,8 +77,8 @@ func (r *Resolver) confirmGroupDelete(ctx context.Context, id string) model.Dele
 	if d, ok := ctx.Deadline(); ok && d.Add(-deadlineMargin).Before(stop) {
 		stop = d.Add(-deadlineMargin)
 	}
-	wait := firstDeleteWait
-	for still := 0; ; {
+	wait, still := firstDeleteWait, 0
+	for {
 		left := time.Until(stop)
 		if left <= 0 || sleep(ctx, min(wait, left)) != nil {
 			return model.DeleteStatusPending
