@@ -126,7 +126,7 @@ func TestDeleteGroupRetriesEachConflictForm(t *testing.T) {
 
 func TestDeleteGroupConfirmedAfterPropagation(t *testing.T) {
 	e := setup(t, nil)
-	e.setWrites(genesysemu.Writes{PropagationDelay: 300 * time.Millisecond})
+	e.setWrites(genesysemu.Writes{PropagationDelay: 600 * time.Millisecond})
 	r := e.post(deleteGroup, map[string]any{"id": demodata.GroupID(7)})
 	require.Empty(t, r.Errors, string(r.Raw))
 	assert.Equal(t, "CONFIRMED", dig(r.Data, "deleteGroup", "status"))
@@ -140,7 +140,7 @@ func TestDeleteGroupConfirmedAfterPropagation(t *testing.T) {
 }
 
 func TestDeleteGroupPending(t *testing.T) {
-	e := setup(t, map[string]string{"GATEWAY_DELETE_CONFIRM_TIMEOUT": "1s"})
+	e := setup(t, map[string]string{"GATEWAY_DELETE_CONFIRM_TIMEOUT": "2s"})
 	e.setWrites(genesysemu.Writes{PropagationDelay: time.Hour})
 	r := e.post(deleteGroup, map[string]any{"id": demodata.GroupID(7)})
 	require.Empty(t, r.Errors, string(r.Raw))
