@@ -76,7 +76,7 @@ func TestVersionConflictForms(t *testing.T) {
 
 func TestPropagationDelay(t *testing.T) {
 	e := setup(t)
-	e.emu.SetWrites(Writes{PropagationDelay: 100 * time.Millisecond})
+	e.emu.SetWrites(Writes{PropagationDelay: 500 * time.Millisecond})
 	path := "/api/v2/groups/" + demodata.GroupID(2)
 	version := number(e.get(path), "version")
 	leaving := memberIDs(2)[0]
