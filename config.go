@@ -70,6 +70,9 @@ type Config struct {
 	// MaxMemberIDs bounds the ids of one membership mutation
 	// (GATEWAY_MAX_MEMBER_IDS).
 	MaxMemberIDs int
+	// DeleteConfirmTimeout bounds how long deleteGroup reads a deleted
+	// group back (GATEWAY_DELETE_CONFIRM_TIMEOUT).
+	DeleteConfirmTimeout time.Duration
 }
 
 // upstreamVars are the variables whose presence leaves demo mode.
@@ -111,6 +114,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		c.ReadCacheTTL = d
 	}
 	c.MaxMemberIDs = intVar(getenv, fail, "GATEWAY_MAX_MEMBER_IDS", resolvers.DefaultMaxMemberIDs, 1, maxMemberIDsLimit)
+	c.DeleteConfirmTimeout = durationVar(getenv, fail, "GATEWAY_DELETE_CONFIRM_TIMEOUT", resolvers.DefaultDeleteConfirmTimeout,
+		maxDeleteConfirmTimeout)
 	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
@@ -292,6 +297,10 @@ func checkURL(fail func(string, string, ...any), name, v string) {
 		fail(name, "must be an absolute http(s) URL without query or credentials")
 	}
 }
+
+// maxDeleteConfirmTimeout is the largest GATEWAY_DELETE_CONFIRM_TIMEOUT:
+// well inside the operation deadline, which bounds it too.
+const maxDeleteConfirmTimeout = 20 * time.Second
 
 // maxMemberIDsLimit is the largest GATEWAY_MAX_MEMBER_IDS: 200 member
 // calls of 50 ids, which is about what fits in the operation's deadline.

@@ -71,7 +71,7 @@ func (g *gateway) Handler() http.Handler {
 // owns its HTTP transport, limits, introspection and suggestion settings.
 func (g *gateway) graphQL() http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups,
-		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs)),
+		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs), resolvers.WithDeleteConfirmTimeout(g.cfg.DeleteConfirmTimeout)),
 		Directives: graph.DirectiveRoot{HasPermission: resolvers.HasPermission}})
 	if g.direct {
 		es = graph.Direct(es, g.telemetry.ObserveExecutor)

@@ -65,6 +65,7 @@ type ComplexityRoot struct {
 		AlreadyDeleted func(childComplexity int) int
 		Deleted        func(childComplexity int) int
 		ID             func(childComplexity int) int
+		Status         func(childComplexity int) int
 	}
 
 	Division struct {
@@ -487,6 +488,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletePayload.ID(childComplexity), true
+	case "DeletePayload.status":
+		if e.ComplexityRoot.DeletePayload.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeletePayload.Status(childComplexity), true
 
 	case "Division.id":
 		if e.ComplexityRoot.Division.ID == nil {
@@ -1876,6 +1883,8 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 		return ec.fieldContext_DeletePayload_deleted(ctx, field)
 	case "alreadyDeleted":
 		return ec.fieldContext_DeletePayload_alreadyDeleted(ctx, field)
+	case "status":
+		return ec.fieldContext_DeletePayload_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
 }
@@ -3436,6 +3445,29 @@ func (ec *executionContext) _DeletePayload_alreadyDeleted(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_DeletePayload_alreadyDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DeletePayload_status(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeletePayload_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DeleteStatus) graphql.Marshaler {
+			return ec.marshalNDeleteStatus2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeleteStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeletePayload_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeletePayload", field, false, false, "DeleteStatus")
 }
 
 func (ec *executionContext) _Division_id(ctx context.Context, field graphql.CollectedField, obj *model.Division) (ret graphql.Marshaler) {
@@ -10752,6 +10784,11 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "status":
+			out.Values[i] = ec._DeletePayload_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12976,6 +13013,16 @@ func (ec *executionContext) unmarshalNCreateGroupInput2githubᚗcomᚋgroupdir�
 func (ec *executionContext) unmarshalNCreateUserGroupInput2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐCreateUserGroupInput(ctx context.Context, v any) (model.CreateUserGroupInput, error) {
 	res, err := ec.unmarshalInputCreateUserGroupInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDeleteStatus2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeleteStatus(ctx context.Context, v any) (model.DeleteStatus, error) {
+	var res model.DeleteStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeleteStatus2githubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDeleteStatus(ctx context.Context, sel ast.SelectionSet, v model.DeleteStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNDynamicGroupPreview2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐDynamicGroupPreview(ctx context.Context, sel ast.SelectionSet, v *model.DynamicGroupPreview) graphql.Marshaler {

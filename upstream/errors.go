@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -30,7 +31,8 @@ var (
 	ErrNotFound     = errors.New("upstream: not found")
 	ErrConflict     = errors.New("upstream: conflict")
 	ErrRateLimited  = errors.New("upstream: rate limited")
-	// ErrUnavailable matches 5xx answers, transport failures and answers
+	// ErrUnavailable matches 5xx answers, a 408 that is not a version
+	// conflict (see Error.VersionedWrite), transport failures and answers
 	// that could not be decoded: the upstream did not do its job.
 	ErrUnavailable = errors.New("upstream: unavailable")
 	// ErrInvalidInput is returned before any request is built when an
@@ -58,6 +60,22 @@ type Error struct {
 	CorrelationID string
 	// RetryAfter is the wait the upstream asked for (429, 503), or zero.
 	RetryAfter time.Duration
+	// VersionedWrite marks the answer to a write that Genesys guards with
+	// the group's version and that its own Terraform provider retries on a
+	// version mismatch: PUT group, POST and DELETE members, DELETE group.
+	// On those (only) a 408 counts as a version conflict, as Terraform's
+	// IsVersionMismatch counts it; elsewhere a 408 is ErrUnavailable.
+	VersionedWrite bool
+}
+
+// versionMismatchText is what Genesys says when it answers a stale version
+// with 400 instead of 409 ("The version 3 does not match the current
+// version 4"); Terraform's IsVersionMismatch looks for the same text.
+const versionMismatchText = "does not match the current version"
+
+// versionMismatch reports a Genesys 400 that is a version conflict.
+func (e *Error) versionMismatch() bool {
+	return e.Upstream == Genesys && e.Status == http.StatusBadRequest && strings.Contains(e.Message, versionMismatchText)
 }
 
 // Error implements error.
@@ -75,11 +93,16 @@ func (e *Error) Error() string {
 	return s
 }
 
-// Is maps the HTTP status to the package sentinels.
+// Is maps the HTTP status to the package sentinels. A version conflict
+// comes in three forms (Genesys' Terraform provider, util_retries.go
+// IsVersionMismatch): 409, 400 whose message says the version does not
+// match, and 408 on a VersionedWrite. All three are ErrConflict, and the
+// 400 form is not ErrBadRequest.
 func (e *Error) Is(target error) bool {
+	timeout := e.Status == http.StatusRequestTimeout
 	switch target {
 	case ErrBadRequest:
-		return e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity
+		return (e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity) && !e.versionMismatch()
 	case ErrUnauthorized:
 		return e.Status == http.StatusUnauthorized
 	case ErrForbidden:
@@ -87,11 +110,12 @@ func (e *Error) Is(target error) bool {
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound || e.Status == http.StatusGone
 	case ErrConflict:
-		return e.Status == http.StatusConflict || e.Status == http.StatusPreconditionFailed
+		return e.Status == http.StatusConflict || e.Status == http.StatusPreconditionFailed ||
+			e.versionMismatch() || (timeout && e.VersionedWrite)
 	case ErrRateLimited:
 		return e.Status == http.StatusTooManyRequests
 	case ErrUnavailable:
-		return e.Status >= 500 || e.Status < 200 || (e.Status >= 300 && e.Status < 400)
+		return e.Status >= 500 || e.Status < 200 || (e.Status >= 300 && e.Status < 400) || (timeout && !e.VersionedWrite)
 	}
 	return false
 }

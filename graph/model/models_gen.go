@@ -97,10 +97,13 @@ type CreateUserGroupInput struct {
 type DeletePayload struct {
 	// The id of what was deleted.
 	ID string `json:"id"`
-	// Whether the object is gone.
+	// Whether the object is known to be gone: true for `CONFIRMED` and `ALREADY_DELETED`, false for `PENDING`
+	// (never true for a delete the gateway has not seen done).
 	Deleted bool `json:"deleted"`
-	// True when the object was already gone before this call.
+	// True when the object was already gone before this call (`status` is `ALREADY_DELETED`).
 	AlreadyDeleted bool `json:"alreadyDeleted"`
+	// How far the delete is known to have gone.
+	Status DeleteStatus `json:"status"`
 }
 
 // A division (a partition of a Genesys organization).
@@ -591,6 +594,71 @@ type UserGroupPage struct {
 	// is full: on a last page that is exactly full it is true and the next page comes back empty (with `hasNextPage`
 	// false).
 	HasNextPage bool `json:"hasNextPage"`
+}
+
+// How far a delete is known to have gone.
+type DeleteStatus string
+
+const (
+	// The gateway saw the object gone. For a Genesys group: a read after the delete answered 404 or state
+	// `DELETED` (Genesys completes group deletes asynchronously). For a dynamic definition or a user group: the
+	// upstream's success answer (those deletes are not documented as asynchronous).
+	DeleteStatusConfirmed DeleteStatus = "CONFIRMED"
+	// Genesys accepted the group delete, but the group could still be read when the gateway stopped checking
+	// (`GATEWAY_DELETE_CONFIRM_TIMEOUT`, within the request's deadline); the gateway sent the delete again while
+	// checking. Run `deleteGroup` again later: it answers `ALREADY_DELETED` or `CONFIRMED` once the group is gone.
+	DeleteStatusPending DeleteStatus = "PENDING"
+	// The object was already gone before this call (the delete answered 404).
+	DeleteStatusAlreadyDeleted DeleteStatus = "ALREADY_DELETED"
+)
+
+var AllDeleteStatus = []DeleteStatus{
+	DeleteStatusConfirmed,
+	DeleteStatusPending,
+	DeleteStatusAlreadyDeleted,
+}
+
+func (e DeleteStatus) IsValid() bool {
+	switch e {
+	case DeleteStatusConfirmed, DeleteStatusPending, DeleteStatusAlreadyDeleted:
+		return true
+	}
+	return false
+}
+
+func (e DeleteStatus) String() string {
+	return string(e)
+}
+
+func (e *DeleteStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeleteStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeleteStatus", str)
+	}
+	return nil
+}
+
+func (e DeleteStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeleteStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeleteStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // How a dynamic condition combines its parts.

@@ -11,9 +11,11 @@ import (
 	"github.com/groupdir/gateway/upstream/genesys"
 )
 
-// maxConflictRetries is how many times one chunk is re-sent after a 409
-// (another writer changed the group's version), each time with the
-// re-read version and only the ids still needing the change.
+// maxConflictRetries is how many times one write is re-sent after a
+// version conflict (another writer changed the group: 409, 400 "does not
+// match the current version", or 408; see upstream.Error.Is). A chunk is
+// re-sent with the re-read version and only the ids still needing the
+// change; updateGroup and deleteGroup use the same bound.
 const maxConflictRetries = 3
 
 // groupChange is one addGroupMembers or removeGroupMembers being applied.
@@ -24,7 +26,11 @@ const maxConflictRetries = 3
 // needing the change are then sent in chunks of genesys.MaxMembersPerRequest,
 // one after the other. An add carries the group's version: the caller's,
 // else one read just before the first chunk, then one more per applied
-// chunk (each write bumps it; a wrong guess costs a 409 and a re-read).
+// chunk (each write bumps it; a wrong guess costs a conflict and a
+// re-read). The API has taken adds without a version since SDK 247, but
+// the gateway keeps sending the one it read: it guards against lost
+// updates, and no add is ever sent without one (send reads it first), so a
+// server that still requires it never answers 400 for its lack.
 type groupChange struct {
 	client  *genesys.Client
 	groupID string
@@ -118,9 +124,11 @@ func (c *groupChange) outcome(changed bool) model.MemberChangeOutcome {
 	return model.MemberChangeOutcomeNotMember
 }
 
-// apply sends one chunk. After a 409 it re-reads the group and re-sends
-// the ids still needing the change, at most maxConflictRetries times. It
-// records the chunk's outcome and returns the error that failed it.
+// apply sends one chunk. After a version conflict it re-reads the group and
+// re-sends the ids still needing the change, at most maxConflictRetries
+// times. It records the chunk's outcome and returns the error that failed
+// it. A chunk the upstream accepted (202) counts as applied: Genesys applies
+// it asynchronously, so no read right after is asked to show it.
 func (c *groupChange) apply(ctx context.Context, chunk []string) error {
 	for attempt := 0; ; attempt++ {
 		err := c.send(ctx, chunk)

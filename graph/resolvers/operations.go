@@ -61,16 +61,18 @@ func listOptions(ids, jabberIDs []string, pageSize, pageNumber *int, order *mode
 		SortOrder: sortOrderToAPI(order)}, nil
 }
 
-// deleted turns the answer of a delete into its payload: a delete that
-// finds the object already gone succeeds with alreadyDeleted.
+// deleted turns the answer of a delete the upstream completes before
+// answering (a dynamic definition, a user group) into its payload: the
+// success answer confirms it, and a delete that finds the object already
+// gone succeeds with ALREADY_DELETED.
 func deleted(id string, err error) (*model.DeletePayload, error) {
 	switch {
 	case errors.Is(err, upstream.ErrNotFound):
-		return &model.DeletePayload{ID: id, Deleted: true, AlreadyDeleted: true}, nil
+		return deletePayload(id, model.DeleteStatusAlreadyDeleted), nil
 	case err != nil:
 		return nil, err
 	}
-	return &model.DeletePayload{ID: id, Deleted: true}, nil
+	return deletePayload(id, model.DeleteStatusConfirmed), nil
 }
 
 // createGroup creates a group. Genesys ignores the description on create,
@@ -102,7 +104,8 @@ func (r *Resolver) createGroup(ctx context.Context, input model.CreateGroupInput
 }
 
 // updateGroup changes a group. Without a version the current one is read
-// first (last writer wins); with one, a stale version is a CONFLICT.
+// first and, after a version conflict, read again and the change re-sent
+// (last writer wins); with one, a stale version is a CONFLICT.
 func (r *Resolver) updateGroup(ctx context.Context, id string, input model.UpdateGroupInput) (*model.Group, error) {
 	if err := upstream.CheckID("id", id); err != nil {
 		return nil, err
@@ -112,22 +115,43 @@ func (r *Resolver) updateGroup(ctx context.Context, id string, input model.Updat
 		return nil, err
 	}
 	ld := loaders.For(ctx)
-	if v := input.Version.Value(); v != nil {
-		upd.Version = *v
-	} else {
-		cur, err := r.genesys.GetGroup(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		upd.Version = cur.Version
-	}
 	ld.ForgetGroup(ctx, id)
-	g, err := r.genesys.UpdateGroup(ctx, id, upd)
+	g, err := r.putGroup(ctx, id, upd, input.Version.Value())
 	if err != nil {
 		return nil, err
 	}
 	ld.PrimeGroups(ctx, []genesys.Group{*g})
 	return groupFromAPI(g), nil
+}
+
+// putGroup sends upd with the version given, or, when none is, with the
+// group's current version, read before each attempt. After a version
+// conflict (409, 400 "does not match the current version", 408: see
+// upstream.Error.Is) it tries again, at most maxConflictRetries times: at
+// once with a re-read version when none was given; with the given one only
+// when a re-read shows it is still current (the conflict was a 408 that had
+// nothing to do with the version), else the conflict is the caller's.
+func (r *Resolver) putGroup(ctx context.Context, id string, upd genesys.GroupUpdate, given *int) (*genesys.Group, error) {
+	for attempt := 0; ; attempt++ {
+		if given != nil {
+			upd.Version = *given
+		} else {
+			cur, err := r.genesys.GetGroup(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			upd.Version = cur.Version
+		}
+		g, err := r.genesys.UpdateGroup(ctx, id, upd)
+		if err == nil || !errors.Is(err, upstream.ErrConflict) || attempt >= maxConflictRetries {
+			return g, err
+		}
+		if given != nil {
+			if cur, rerr := r.genesys.GetGroup(ctx, id); rerr != nil || cur.Version != *given {
+				return nil, err
+			}
+		}
+	}
 }
 
 // updateUserGroup reads the user group, applies the given fields, writes

@@ -5,6 +5,8 @@
 package resolvers
 
 import (
+	"time"
+
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
@@ -20,6 +22,8 @@ type Resolver struct {
 	usergroups *usergroups.Client
 	// maxMemberIDs bounds the ids of one membership mutation.
 	maxMemberIDs int
+	// deleteConfirmTimeout bounds deleteGroup's reading back.
+	deleteConfirmTimeout time.Duration
 	// userGroupLocks serialises the read-modify-write cycles on one user
 	// group within the process.
 	userGroupLocks *keyedLocks
@@ -40,9 +44,22 @@ func WithMaxMemberIDs(n int) Option {
 	}
 }
 
+// WithDeleteConfirmTimeout sets how long deleteGroup reads a deleted group
+// back until it is gone (within the request's deadline); zero does not read
+// it back (the payload says PENDING). Negative values keep
+// DefaultDeleteConfirmTimeout.
+func WithDeleteConfirmTimeout(d time.Duration) Option {
+	return func(r *Resolver) {
+		if d >= 0 {
+			r.deleteConfirmTimeout = d
+		}
+	}
+}
+
 // New returns the root resolver over the two upstream clients.
 func New(g *genesys.Client, u *usergroups.Client, opts ...Option) *Resolver {
-	r := &Resolver{genesys: g, usergroups: u, maxMemberIDs: DefaultMaxMemberIDs, userGroupLocks: newKeyedLocks()}
+	r := &Resolver{genesys: g, usergroups: u, maxMemberIDs: DefaultMaxMemberIDs,
+		deleteConfirmTimeout: DefaultDeleteConfirmTimeout, userGroupLocks: newKeyedLocks()}
 	for _, o := range opts {
 		o(r)
 	}

@@ -80,11 +80,7 @@ func (r *mutationResolver) UpdateGroup(ctx context.Context, id string, input mod
 
 // DeleteGroup is the resolver for the deleteGroup field.
 func (r *mutationResolver) DeleteGroup(ctx context.Context, id string) (*model.DeletePayload, error) {
-	if err := upstream.CheckID("id", id); err != nil {
-		return nil, err
-	}
-	defer loaders.For(ctx).ForgetGroup(ctx, id)
-	return deleted(id, r.genesys.DeleteGroup(ctx, id))
+	return r.deleteGroup(ctx, id)
 }
 
 // AddGroupMembers is the resolver for the addGroupMembers field.

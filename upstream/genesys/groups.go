@@ -2,6 +2,7 @@ package genesys
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -122,7 +123,8 @@ func (c *Client) CreateGroup(ctx context.Context, g GroupCreate) (*Group, error)
 }
 
 // UpdateGroup updates group id. u.Version must be the group's current
-// version; a stale one is answered 409 (sometimes 400).
+// version; a stale one is answered 409, 400 "… does not match the current
+// version …" or 408, all upstream.ErrConflict.
 //
 // Upstream: PUT /api/v2/groups/{groupId}
 func (c *Client) UpdateGroup(ctx context.Context, id string, u GroupUpdate) (*Group, error) {
@@ -130,12 +132,15 @@ func (c *Client) UpdateGroup(ctx context.Context, id string, u GroupUpdate) (*Gr
 	if err != nil {
 		return nil, err
 	}
-	return fetch[Group](ctx, c, http.MethodPut, path, nil, u)
+	g, err := fetch[Group](ctx, c, http.MethodPut, path, nil, u)
+	return g, versioned(err)
 }
 
 // DeleteGroup deletes group id. The upstream completes the delete
 // asynchronously: a later GetGroup may answer 404 or a group with
-// StateDeleted, and rarely the group unchanged.
+// StateDeleted, and rarely the group unchanged. Genesys sometimes answers a
+// delete that meets a concurrent change with a version conflict
+// (upstream.ErrConflict), as the writes that carry a version.
 //
 // Upstream: DELETE /api/v2/groups/{groupId}
 func (c *Client) DeleteGroup(ctx context.Context, id string) error {
@@ -143,5 +148,16 @@ func (c *Client) DeleteGroup(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return c.call(ctx, http.MethodDelete, path, nil, nil, nil)
+	return versioned(c.call(ctx, http.MethodDelete, path, nil, nil, nil))
+}
+
+// versioned marks err, the failure of one of the writes Genesys guards with
+// the group's version, as upstream.Error.VersionedWrite (a 408 on it is then
+// a version conflict).
+func versioned(err error) error {
+	var ue *upstream.Error
+	if errors.As(err, &ue) {
+		ue.VersionedWrite = true
+	}
+	return err
 }

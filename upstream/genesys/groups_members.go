@@ -56,8 +56,9 @@ func (c *Client) GetGroupIndividuals(ctx context.Context, id string) (*UserEntit
 }
 
 // AddGroupMembers adds 1 to MaxMembersPerRequest users to the group. A stale
-// u.Version is answered 409. The API answers 202: the change may not be
-// visible at once.
+// u.Version is upstream.ErrConflict (409, 400 "… does not match the current
+// version …" or 408). u.Version is optional since SDK 247 (2026-01-12). The
+// API answers 202: the change may not be visible at once.
 //
 // Upstream: POST /api/v2/groups/{groupId}/members
 func (c *Client) AddGroupMembers(ctx context.Context, id string, u GroupMembersUpdate) error {
@@ -68,11 +69,13 @@ func (c *Client) AddGroupMembers(ctx context.Context, id string, u GroupMembersU
 	if err := checkMemberIDs("memberIds", u.MemberIDs); err != nil {
 		return err
 	}
-	return c.call(ctx, http.MethodPost, path, nil, u, nil)
+	return versioned(c.call(ctx, http.MethodPost, path, nil, u, nil))
 }
 
 // RemoveGroupMembers removes 1 to MaxMembersPerRequest users from the group.
-// The API answers 202: the change may not be visible at once.
+// It carries no version, yet Genesys may answer it with a version conflict
+// (upstream.ErrConflict) when the group changes meanwhile. The API answers
+// 202: the change may not be visible at once.
 //
 // Upstream: DELETE /api/v2/groups/{groupId}/members
 func (c *Client) RemoveGroupMembers(ctx context.Context, id string, memberIDs []string) error {
@@ -83,7 +86,7 @@ func (c *Client) RemoveGroupMembers(ctx context.Context, id string, memberIDs []
 	if err := checkMemberIDs("ids", memberIDs); err != nil {
 		return err
 	}
-	return c.call(ctx, http.MethodDelete, path, url.Values{"ids": {strings.Join(memberIDs, ",")}}, nil, nil)
+	return versioned(c.call(ctx, http.MethodDelete, path, url.Values{"ids": {strings.Join(memberIDs, ",")}}, nil, nil))
 }
 
 // checkMemberIDs accepts 1 to MaxMembersPerRequest UUIDs.

@@ -28,9 +28,11 @@ const (
 	callerToken  = "contract-caller"
 )
 
+// setupClient serves an emulator that refuses unknown or miscased body keys
+// (Options.StrictBodies), so that a wrong JSON name in the client fails here.
 func setupClient(t *testing.T) (*genesys.Client, *genesysemu.Server) {
 	t.Helper()
-	emu := genesysemu.New(genesysemu.Options{ClientID: clientID, ClientSecret: clientSecret,
+	emu := genesysemu.New(genesysemu.Options{ClientID: clientID, ClientSecret: clientSecret, StrictBodies: true,
 		Tokens: map[string][]string{callerToken: {"directory:group:view", "directory:group:edit"}}})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
@@ -310,4 +312,28 @@ func TestClientErrorsFromFaults(t *testing.T) {
 	g, err = c.GetGroup(ctx, demodata.GroupID(0))
 	require.NoError(t, err)
 	assert.Equal(t, v+1, g.Version, "the write was applied before the connection dropped")
+}
+
+// TestClientVersionConflictForms: each form in which the emulator answers a
+// stale version reaches the client as upstream.ErrConflict, never as
+// ErrBadRequest.
+func TestClientVersionConflictForms(t *testing.T) {
+	for _, status := range []int{http.StatusConflict, http.StatusBadRequest, http.StatusRequestTimeout} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			c, emu := setupClient(t)
+			emu.SetWrites(genesysemu.Writes{ConflictStatus: status})
+			ctx := context.Background()
+			id := demodata.GroupID(3)
+			g, err := c.GetGroup(ctx, id)
+			require.NoError(t, err)
+			stale := g.Version - 1
+			name := "Stale"
+			_, err = c.UpdateGroup(ctx, id, genesys.GroupUpdate{Version: stale, Name: &name})
+			assert.ErrorIs(t, err, upstream.ErrConflict)
+			assert.NotErrorIs(t, err, upstream.ErrBadRequest)
+			err = c.AddGroupMembers(ctx, id, genesys.GroupMembersUpdate{MemberIDs: []string{demodata.UserID(180)}, Version: &stale})
+			assert.ErrorIs(t, err, upstream.ErrConflict)
+			assert.NotErrorIs(t, err, upstream.ErrBadRequest)
+		})
+	}
 }

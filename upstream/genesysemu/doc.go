@@ -28,22 +28,31 @@
 //     paged and sorted by name like any listing, so a caller must ask for a
 //     pageSize of at least the number of ids.
 //   - members = individuals plus, when includeOwners, the owners (no
-//     dynamically included users); individuals = users added directly, all on
-//     one page. Both sort by name. Known expand values (presence,
+//     dynamically included users: the emulator has no user skills to
+//     evaluate dynamic rules against); individuals = users added directly,
+//     all on one page. Both sort by name. Known expand values (presence,
 //     routingStatus, outOfOffice, certifications, employerInfo, biography,
 //     languagePreference, dateLastLogin, dateWelcomeSent) add data; others
 //     are ignored.
-//   - POST members: 1-50 ids, version required (400 without, 409
-//     general.conflict when stale), unknown users refuse the whole request
-//     with 400 naming them, current members are ignored. DELETE members: 1-50
-//     ids, unknown users 400, non-members ignored. Both answer 202 {} and
-//     add 1 to the version, even when nothing changed.
+//   - POST members: 1-50 ids, version optional (SDK 247), a stale one is a
+//     conflict; unknown users refuse the whole request with 400 naming
+//     them, current members are ignored. DELETE members: 1-50 ids, unknown
+//     users 400, non-members ignored. Both answer 202 {} and add 1 to the
+//     version, even when nothing changed.
 //   - POST /groups: description is dropped, includeOwners, rolesEnabled and
 //     callsEnabled default to false, ownerIds must be known users. PUT keeps
-//     omitted fields, ownerIds [] or [" "] clears the owners, type is an
-//     unknown field (400). DELETE removes the group at once (GET is 404).
-//   - Request bodies must be application/json (else 415) and are decoded
-//     strictly: unknown keys, keys in another case, trailing data are 400.
+//     omitted fields, ownerIds [] or [" "] clears the owners. DELETE
+//     answers 200.
+//   - Writes (Server.SetWrites; off in demo mode): a stale version is
+//     answered in one of Genesys' three forms (409 general.conflict, 400
+//     "The version 3 does not match the current version 4", 408); group
+//     DELETE and member changes can become visible only after a delay, and
+//     a DELETE can be dropped silently, as the real API's asynchronous
+//     writes. By default every write is visible at once.
+//   - Request bodies must be application/json (else 415) and one JSON value
+//     (else 400). Keys the model does not name exactly (unknown, or in
+//     another case) are ignored, or refused with 400 under
+//     Options.StrictBodies.
 //   - Dynamic settings: PUT and DELETE answer 204; absent condition lists
 //     are stored as []; nesting deeper than 8 is 400. The preview's userCount
 //     is a hash of the query modulo users+1.

@@ -123,7 +123,9 @@ func fieldKeys(entity string) map[string]bool {
 	return keys
 }
 
-// getFieldConfig serves GET /api/v2/fieldconfig?type=.
+// getFieldConfig serves GET /api/v2/fieldconfig?type=. externalContact is
+// still accepted, as the 2018 swagger listed it; the audit (section 2 item
+// 9) notes "current docs list person, group and org only".
 func (s *Server) getFieldConfig(r *http.Request) (int, any, error) {
 	t := r.URL.Query().Get("type")
 	fc, ok := fieldConfigs[t]

@@ -163,7 +163,7 @@ func TestProfiles(t *testing.T) {
 }
 
 func TestCreateGroup(t *testing.T) {
-	e := setup(t)
+	e := setup(t, strict)
 	valid := func() map[string]any {
 		return map[string]any{"name": "Night Shift", "type": "social", "rulesVisible": false, "visibility": "members",
 			"description": "dropped on create", "ownerIds": []string{demodata.UserID(10)}, "includeOwners": true}
@@ -211,7 +211,7 @@ func TestCreateGroup(t *testing.T) {
 }
 
 func TestUpdateGroup(t *testing.T) {
-	e := setup(t)
+	e := setup(t, strict)
 	path := "/api/v2/groups/" + demodata.GroupID(6)
 	before := e.get(path)
 	version := number(before, "version")

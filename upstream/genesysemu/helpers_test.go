@@ -30,6 +30,10 @@ type env struct {
 	token string
 }
 
+// strict turns on Options.StrictBodies, for the tests that check how
+// bodies with unknown or miscased keys are refused.
+func strict(o *Options) { o.StrictBodies = true }
+
 func setup(t *testing.T, opts ...func(*Options)) *env {
 	t.Helper()
 	o := Options{ClientID: testClientID, ClientSecret: testClientSecret, Tokens: map[string][]string{

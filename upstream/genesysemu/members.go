@@ -6,14 +6,20 @@ import (
 	"slices"
 )
 
-// maxMemberIDs is the documented limit of ids per members change.
+// maxMemberIDs is the documented limit of ids per members change (GO
+// groupsapi.go, "max 50").
 const maxMemberIDs = 50
 
 // emptyBody is the Empty model the members changes answer with.
 var emptyBody = json.RawMessage(`{}`)
 
 // getMembers serves GET /api/v2/groups/{groupId}/members: the individuals
-// plus, when includeOwners is set, the owners; paged, sorted by name.
+// plus, when includeOwners is set, the owners; paged, sorted by name. The
+// real list "includes individuals, owners, and dynamically included people"
+// (GO groupsapi.go:608); the emulator stores dynamic definitions but has no
+// user skills to evaluate them against, so no one is included dynamically
+// (audit section 2 item 9: "Members never include dynamically included
+// users").
 func (s *Server) getMembers(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
 	p, desc, err := listParams(q)
@@ -33,7 +39,8 @@ func (s *Server) getMembers(r *http.Request) (int, any, error) {
 }
 
 // getIndividuals serves GET /api/v2/groups/{groupId}/individuals: the users
-// added to the group directly, all on one page, sorted by name.
+// added to the group directly, all on one page, sorted by name (audit 1b
+// row 7: "truncation for huge groups: unknown").
 func (s *Server) getIndividuals(r *http.Request) (int, any, error) {
 	order, err := s.memberOrder(r, func(g *group) []int { return g.individuals })
 	if err != nil {
@@ -66,8 +73,11 @@ func (s *Server) userEntities(order []int, expand []string) []json.RawMessage {
 }
 
 // postMembers serves POST /api/v2/groups/{groupId}/members: at most 50
-// known users, the current version required; users already members are
-// ignored. 202 with {}, version + 1.
+// known users; users already members are ignored. The version is optional:
+// the schema made it so in SDK 247.0.0 (2026-01-12), and "whether the
+// server still enforces it remains unknown" (audit section 3); when given,
+// a stale one is a conflict (Writes.ConflictStatus). 202 with {}, version +
+// 1 at once; the members change visibly after Writes.PropagationDelay.
 func (s *Server) postMembers(r *http.Request) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {
@@ -81,23 +91,37 @@ func (s *Server) postMembers(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if req.Version == nil {
-		return 0, nil, invalidValue("version is required")
-	}
 	err = s.store.write(id, func(g *group) error {
-		if g.version != *req.Version {
-			return versionConflict(g)
+		if req.Version != nil && g.version != *req.Version {
+			return s.versionConflict(g, *req.Version)
 		}
-		for _, u := range users {
-			g.direct[u] = true
-		}
-		s.store.touch(g)
+		s.changeMembers(g, users, true)
 		return nil
 	})
 	return http.StatusAccepted, emptyBody, err
 }
 
+// changeMembers adds (add) or removes users as individuals of g: the version
+// moves on at once, the membership after Writes.PropagationDelay. The
+// caller holds the write lock.
+func (s *Server) changeMembers(g *group, users []int, add bool) {
+	s.store.touch(g)
+	s.propagate(func() {
+		for _, u := range users {
+			if add {
+				g.direct[u] = true
+			} else {
+				delete(g.direct, u)
+			}
+		}
+		s.store.refresh(g)
+	})
+}
+
 // memberUsers checks a list of 1 to 50 user ids and maps them to users.
+// Unknown users refuse the whole request: the emulator's choice (audit
+// section 2 item 9 lists "Unknown member/owner ids → 400" among the rules
+// "the real API does not document").
 func (s *Server) memberUsers(field string, ids []string) ([]int, error) {
 	switch {
 	case len(ids) == 0:
@@ -117,7 +141,8 @@ func (s *Server) memberUsers(field string, ids []string) ([]int, error) {
 
 // deleteMembers serves DELETE /api/v2/groups/{groupId}/members?ids=: at
 // most 50 ids, no version; ids that are not members are ignored. 202 with
-// {}, version + 1.
+// {}, version + 1 at once (audit 1b row 3: "version bump: unknown"); the
+// members change visibly after Writes.PropagationDelay.
 func (s *Server) deleteMembers(r *http.Request) (int, any, error) {
 	id, err := pathID(r)
 	if err != nil {
@@ -128,10 +153,7 @@ func (s *Server) deleteMembers(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	err = s.store.write(id, func(g *group) error {
-		for _, u := range users {
-			delete(g.direct, u)
-		}
-		s.store.touch(g)
+		s.changeMembers(g, users, false)
 		return nil
 	})
 	return http.StatusAccepted, emptyBody, err

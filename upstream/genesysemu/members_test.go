@@ -93,7 +93,7 @@ func TestOwnersAreMembersNotIndividuals(t *testing.T) {
 }
 
 func TestPostMembers(t *testing.T) {
-	e := setup(t)
+	e := setup(t, strict)
 	path := "/api/v2/groups/" + demodata.GroupID(0)
 	version := number(e.get(path), "version")
 	newcomers := []string{demodata.UserID(100), demodata.UserID(101), memberIDs(0)[0]}
@@ -119,7 +119,6 @@ func TestPostMembers(t *testing.T) {
 		code   string
 	}{
 		{"stale version", map[string]any{"memberIds": []string{demodata.UserID(120)}, "version": version}, 409, "general.conflict"},
-		{"no version", map[string]any{"memberIds": []string{demodata.UserID(120)}}, 400, "invalid.value"},
 		{"51 ids", map[string]any{"memberIds": fifty, "version": version + 1}, 400, "invalid.value"},
 		{"no ids", map[string]any{"memberIds": []string{}, "version": version + 1}, 400, "invalid.value"},
 		{"unknown user", map[string]any{"memberIds": []string{demodata.UserID(120), unknown}, "version": version + 1}, 400, "invalid.value"},
@@ -136,6 +135,10 @@ func TestPostMembers(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Contains(t, decode(t, body)["message"], unknown, "the 400 names the unknown users")
 	assert.EqualValues(t, version+1, e.get(path)["version"], "refused changes apply nothing")
+
+	resp, body = e.call(http.MethodPost, path+"/members", map[string]any{"memberIds": []string{demodata.UserID(120)}})
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, "the version is optional since SDK 247: %s", body)
+	assert.Contains(t, ids(t, e.get(path+"/members?pageSize=100"), "entities"), demodata.UserID(120))
 }
 
 func TestDeleteMembers(t *testing.T) {

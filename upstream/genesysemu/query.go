@@ -9,12 +9,18 @@ import (
 	"github.com/groupdir/gateway/upstream"
 )
 
+// The limits below are the emulator's own: the audit (section 2 item 9)
+// lists "pageSize ≤ 500 and ≤ 100 ids", "pageSize=0 → 400" among the rules
+// "the real API does not document".
 const (
 	defaultPageSize = 25
 	// maxPageSize is the largest page of GET /groups, /profiles/groups and
-	// /members (500 is what Terraform uses; larger is refused).
+	// /members (500 is what Terraform uses, "confirmed in practice (TF
+	// proxy.go:437). The documented maximum is still unknown"; larger is
+	// refused).
 	maxPageSize = 500
-	// maxLookupIDs is the most ids (or jabberIds) one GET /groups accepts.
+	// maxLookupIDs is the most ids (or jabberIds) one GET /groups accepts
+	// (audit 1b row 10: "max ids, unknown-id behaviour: unknown").
 	maxLookupIDs = 100
 )
 

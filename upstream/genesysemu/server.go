@@ -3,6 +3,7 @@ package genesysemu
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -81,6 +82,35 @@ type Options struct {
 	// Retry-After. When zero nothing is refused, but the inin-ratelimit-*
 	// headers still report usage against 300.
 	RateLimit int
+	// StrictBodies refuses request bodies with keys the operation's model
+	// does not name, or names in another case (400 bad.request). Off, as
+	// the real API is assumed to behave (audit 2.9: the strict rejection is
+	// one of the rules "the real API does not document"), such keys are
+	// ignored. Tests of the wire names turn it on.
+	StrictBodies bool
+}
+
+// Writes is how the emulator answers and applies writes, changed at run
+// time with Server.SetWrites. The zero value (demo mode) applies every
+// write at once and answers a stale version with 409.
+type Writes struct {
+	// ConflictStatus is how a stale version (PUT group, POST members) is
+	// answered, in one of the three forms Genesys uses (Terraform's
+	// IsVersionMismatch): http.StatusConflict (also 0) 409
+	// general.conflict; http.StatusBadRequest 400 bad.request "The version
+	// 3 does not match the current version 4"; http.StatusRequestTimeout
+	// 408 client.timeout.
+	ConflictStatus int
+	// PropagationDelay models the real API's asynchronous writes: a group
+	// DELETE (answered 200) and POST/DELETE members (answered 202) become
+	// visible to reads only after this delay. The version still moves at
+	// once. Zero applies them at once.
+	PropagationDelay time.Duration
+	// DropDeletes is how many of the next group DELETEs are answered 200
+	// and then silently not applied, as Terraform's provider says the real
+	// one sometimes is ("Directory always returns a 200 on the delete and
+	// then fails asynchronously").
+	DropDeletes int
 }
 
 // Server is the emulator: an http.Handler serving the Genesys routes.
@@ -91,9 +121,16 @@ type Server struct {
 	tokens  *tokenStore
 	limiter *limiter
 	now     func() time.Time
+
+	writesMu sync.Mutex
+	writes   Writes
 }
 
-type correlationKey struct{}
+type (
+	correlationKey struct{}
+	// strictKey marks the requests of a Server with Options.StrictBodies.
+	strictKey struct{}
+)
 
 // New returns a Server seeded from opts.Size.
 func New(opts Options) *Server {
@@ -115,6 +152,47 @@ func New(opts Options) *Server {
 	return s
 }
 
+// SetWrites changes how the calls that follow are answered and applied.
+func (s *Server) SetWrites(w Writes) {
+	s.writesMu.Lock()
+	defer s.writesMu.Unlock()
+	s.writes = w
+}
+
+// currentWrites returns the Writes in force.
+func (s *Server) currentWrites() Writes {
+	s.writesMu.Lock()
+	defer s.writesMu.Unlock()
+	return s.writes
+}
+
+// takeDroppedDelete reports whether this group DELETE is one to drop, and
+// counts it.
+func (s *Server) takeDroppedDelete() bool {
+	s.writesMu.Lock()
+	defer s.writesMu.Unlock()
+	if s.writes.DropDeletes <= 0 {
+		return false
+	}
+	s.writes.DropDeletes--
+	return true
+}
+
+// propagate applies a change to the store now, or after the propagation
+// delay under the store's write lock. The caller holds that lock.
+func (s *Server) propagate(apply func()) {
+	d := s.currentWrites().PropagationDelay
+	if d <= 0 {
+		apply()
+		return
+	}
+	time.AfterFunc(d, func() {
+		s.store.mu.Lock()
+		defer s.store.mu.Unlock()
+		apply()
+	})
+}
+
 // Kit returns the call accounting and fault injection of the Server's routes
 // (named by the Route constants).
 func (s *Server) Kit() *emukit.Kit { return s.kit }
@@ -124,7 +202,11 @@ func (s *Server) Kit() *emukit.Kit { return s.kit }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := uuid.NewString()
 	w.Header().Set(CorrelationHeader, id)
-	s.kit.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), correlationKey{}, id)))
+	ctx := context.WithValue(r.Context(), correlationKey{}, id)
+	if s.opts.StrictBodies {
+		ctx = context.WithValue(ctx, strictKey{}, true)
+	}
+	s.kit.ServeHTTP(w, r.WithContext(ctx))
 }
 
 func (s *Server) routes() {

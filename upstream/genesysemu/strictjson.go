@@ -12,6 +12,27 @@ import (
 // case-sensitive and the emulator must be too, or a client's misspelt tag
 // would go unnoticed.
 func checkKeys(data any, t reflect.Type) error {
+	return walkKeys(data, t, func(_ map[string]any, k string) error {
+		return fmt.Errorf("unknown field %q", k)
+	})
+}
+
+// dropUnknownKeys deletes from data the object keys the Go type t does not
+// name exactly, so that a case-insensitive decoder cannot match them; it
+// reports whether it deleted any.
+func dropUnknownKeys(data any, t reflect.Type) bool {
+	dropped := false
+	_ = walkKeys(data, t, func(obj map[string]any, k string) error {
+		delete(obj, k)
+		dropped = true
+		return nil
+	})
+	return dropped
+}
+
+// walkKeys calls unknown for every object key in data that t does not name
+// exactly, and stops at the first error it returns.
+func walkKeys(data any, t reflect.Type, unknown func(obj map[string]any, key string) error) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -25,16 +46,19 @@ func checkKeys(data any, t reflect.Type) error {
 		for k, v := range obj {
 			ft, ok := fields[k]
 			if !ok {
-				return fmt.Errorf("unknown field %q", k)
+				if err := unknown(obj, k); err != nil {
+					return err
+				}
+				continue
 			}
-			if err := checkKeys(v, ft); err != nil {
+			if err := walkKeys(v, ft, unknown); err != nil {
 				return err
 			}
 		}
 	case reflect.Slice:
 		list, _ := data.([]any)
 		for _, v := range list {
-			if err := checkKeys(v, t.Elem()); err != nil {
+			if err := walkKeys(v, t.Elem(), unknown); err != nil {
 				return err
 			}
 		}
