@@ -74,6 +74,8 @@ func TestEstimate(t *testing.T) {
 			nil, 1 + 3},
 		{"read, write, verify", `mutation { addUserGroupUsers(id: "x", userIds: ["a"]) { status } }`, nil, 3},
 		{"33 aliased pages of 100 groups with a member page each", fanOut(33), nil, 33 * 101},
+		{"the fan-out through fragments and variables", `query($n: Int) { a: groups(pageSize: $n) { ...E } b: groups(pageSize: $n) { ...E } }
+			fragment E on GroupPage { entities { ... on Group { members(pageSize: 1) { total } } } }`, map[string]any{"n": 100}, 2 * 101},
 		{"ids from a variable", `query($ids: [ID!]) { groups(ids: $ids) { entities { members { total } } } }`,
 			map[string]any{"ids": []any{"a", "b", "c"}}, 4},
 		{"a page over the largest counts the largest", `{ groups(pageSize: 1000) { entities { members { total } } } }`, nil, 101},
