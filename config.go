@@ -11,6 +11,7 @@ import (
 
 	"github.com/groupdir/gateway/auth"
 	"github.com/groupdir/gateway/graph/guard"
+	"github.com/groupdir/gateway/graph/quota"
 	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/telemetry"
 	"github.com/groupdir/gateway/upstream"
@@ -41,6 +42,13 @@ type Config struct {
 	// CallerRatePerMinute is each caller's budget of upstream calls a
 	// minute (AUTH_RATE_LIMIT_PER_MINUTE; 0: no limit).
 	CallerRatePerMinute int
+	// CallerMaxSharePercent is the largest share, in percent, of the
+	// shared upstream budget a caller's budget may be
+	// (AUTH_RATE_LIMIT_MAX_SHARE; see sharedRatePerMinute).
+	CallerMaxSharePercent int
+	// MaxUpstreamCalls bounds the upstream calls of one operation
+	// (GATEWAY_MAX_UPSTREAM_CALLS).
+	MaxUpstreamCalls int
 	// TrustedProxyHops is how many proxies in front of the gateway append
 	// to X-Forwarded-For (AUTH_TRUSTED_PROXY_HOPS): it names the client of
 	// AUTH_MODE=none.
@@ -116,6 +124,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.MaxMemberIDs = intVar(getenv, fail, "GATEWAY_MAX_MEMBER_IDS", resolvers.DefaultMaxMemberIDs, 1, maxMemberIDsLimit)
 	c.DeleteConfirmTimeout = durationVar(getenv, fail, "GATEWAY_DELETE_CONFIRM_TIMEOUT", resolvers.DefaultDeleteConfirmTimeout,
 		maxDeleteConfirmTimeout)
+	c.MaxUpstreamCalls = intVar(getenv, fail, "GATEWAY_MAX_UPSTREAM_CALLS", quota.DefaultMaxCalls, 1, 100_000)
 	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
@@ -212,6 +221,19 @@ func (c *Config) loadAuth(getenv func(string) string, fail func(string, string, 
 		def = 0
 	}
 	c.CallerRatePerMinute = intVar(getenv, fail, "AUTH_RATE_LIMIT_PER_MINUTE", def, 0, 1e9)
+	c.CallerMaxSharePercent = intVar(getenv, fail, "AUTH_RATE_LIMIT_MAX_SHARE", quota.DefaultMaxSharePercent, 1, 50)
+}
+
+// sharedRatePerMinute is the smallest per-minute budget of the upstreams
+// every caller's calls share (0: none): the gateway's rate limits, except
+// the Genesys one in AUTH_MODE=genesys, where each caller's calls go out
+// with its own token and so under its own Genesys budget.
+func (c *Config) sharedRatePerMinute() int {
+	shared := c.UsergroupResilience.RatePerMinute
+	if g := c.GenesysResilience.RatePerMinute; c.AuthMode != auth.ModeGenesys && g > 0 && (shared == 0 || g < shared) {
+		shared = g
+	}
+	return shared
 }
 
 // defaultCallerRatePerMinute is each caller's budget of upstream calls a

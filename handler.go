@@ -88,7 +88,13 @@ func (g *gateway) graphQL() http.Handler {
 		ListSizes: listSizes, CORSOrigins: g.cfg.CORSOrigins, Log: g.log,
 	})
 	// After the guard's complexity limit: a refused document costs no quota.
-	srv.Use(quota.New(quota.Options{PerMinute: g.cfg.CallerRatePerMinute, ListSizes: listSizes}).Extension())
+	q := quota.New(quota.Options{PerMinute: g.cfg.CallerRatePerMinute, SharedPerMinute: g.cfg.sharedRatePerMinute(),
+		MaxSharePercent: g.cfg.CallerMaxSharePercent, MaxCalls: g.cfg.MaxUpstreamCalls, ListSizes: listSizes})
+	if q.PerMinute() < g.cfg.CallerRatePerMinute {
+		g.log.Warn("AUTH_RATE_LIMIT_PER_MINUTE lowered to the callers' share of the shared upstream budget (AUTH_RATE_LIMIT_MAX_SHARE)",
+			"configured", g.cfg.CallerRatePerMinute, "applied", q.PerMinute(), "shared_per_minute", g.cfg.sharedRatePerMinute())
+	}
+	srv.Use(q.Extension())
 	return h
 }
 

@@ -3,14 +3,19 @@ package upstream
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 )
 
 // Calls counts the upstream calls made on behalf of one GraphQL operation,
-// per upstream. The gateway puts one in each request's context (WithCalls)
-// and reports it in the response's extensions.
+// per upstream, and can cap them. The gateway puts one in each request's
+// context (WithCalls) and reports it in the response's extensions; the
+// per-caller quota caps it (Limit) before the operation runs.
 type Calls struct {
 	genesys, usergroups atomic.Int64
+	// started counts the calls a Resilience let past the cap (start), max
+	// is the cap on started (0: none).
+	started, max atomic.Int64
 }
 
 // Add records one call to the named upstream.
@@ -28,6 +33,57 @@ func (c *Calls) Genesys() int64 { return c.genesys.Load() }
 
 // Usergroups returns the calls made to the Usergroup API.
 func (c *Calls) Usergroups() int64 { return c.usergroups.Load() }
+
+// Total returns the calls made to both upstreams.
+func (c *Calls) Total() int64 { return c.Genesys() + c.Usergroups() }
+
+// Limit lets at most n (> 0) more calls start through a Resilience, retries
+// included; further calls fail with a *CallLimitError and are not made. It
+// is the backstop behind an estimate of the operation's calls that might be
+// too low.
+func (c *Calls) Limit(n int) {
+	if c != nil && n > 0 {
+		c.max.Store(c.started.Load() + int64(n))
+	}
+}
+
+// start claims one call under the cap, or returns a *CallLimitError. A nil
+// *Calls allows every call.
+func (c *Calls) start(upstreamName string) error {
+	if c == nil {
+		return nil
+	}
+	for {
+		n, limit := c.started.Load(), c.max.Load()
+		if limit > 0 && n >= limit {
+			return &CallLimitError{Upstream: upstreamName, Max: limit}
+		}
+		if c.started.CompareAndSwap(n, n+1) {
+			return nil
+		}
+	}
+}
+
+// unstart gives back a call start claimed but that was not made.
+func (c *Calls) unstart() {
+	if c != nil {
+		c.started.Add(-1)
+	}
+}
+
+// CallLimitError is a call refused, and not made, because its operation
+// started as many upstream calls as its cap allows (Calls.Limit).
+type CallLimitError struct {
+	// Upstream is the upstream the call was for.
+	Upstream string
+	// Max is the operation's cap.
+	Max int64
+}
+
+// Error implements error.
+func (e *CallLimitError) Error() string {
+	return e.Upstream + ": call not made: the operation reached its cap of " + strconv.FormatInt(e.Max, 10) + " upstream calls"
+}
 
 type callsKey struct{}
 

@@ -116,8 +116,9 @@ func DefaultResilienceOptions(upstreamName string) ResilienceOptions {
 // credential and a bound on concurrent calls. Give it to NewHTTPClient
 // through ClientOptions.Resilience; it is safe for concurrent use.
 //
-// A call goes through, in order: the breaker (open: a *TransportError with
-// Kind "circuit open", no call made), the rate limiter (a wait that does not
+// A call goes through, in order: its operation's cap of calls (reached: a
+// *CallLimitError, no call made; see Calls.Limit), the breaker (open: a
+// *TransportError with Kind "circuit open", no call made), the rate limiter (a wait that does not
 // fit the context's deadline: a *Error with Status 429 and RetryAfter,
 // Code LocalRateLimitCode, no call made), the concurrency bound (waiting
 // respects the context) and then the attempt, bounded by the client's
@@ -247,15 +248,21 @@ func (t *resilientTransport) attempt(req *http.Request, n int) (*http.Response, 
 	return resp, nil
 }
 
-// admit passes req through the breaker, the rate limiter and the
-// concurrency bound. done reports the attempt's outcome; the caller then
+// admit passes req through its operation's cap, the breaker, the rate
+// limiter and the concurrency bound. done reports the attempt's outcome; the caller then
 // calls release once the attempt is over (error or body closed).
 func (r *Resilience) admit(req *http.Request) (done func(*http.Response, error), err error) {
+	calls := CallsFrom(req.Context())
+	if err := calls.start(r.name); err != nil {
+		return nil, err // the operation's cap: nothing else is consulted
+	}
 	breakerDone, err := r.breaker.allow()
 	if err != nil {
+		calls.unstart()
 		return nil, &TransportError{Upstream: r.name, Method: req.Method, Path: req.URL.Path, Kind: "circuit open"}
 	}
 	fail := func(err error) (func(*http.Response, error), error) {
+		calls.unstart()
 		breakerDone(errExcluded)
 		return nil, err
 	}
@@ -344,8 +351,9 @@ func (r *Resilience) retryWait(req *http.Request, resp *http.Response, err error
 	case err != nil:
 		var te *TransportError
 		var ue *Error
-		if errors.As(err, &te) || errors.As(err, &ue) {
-			return 0, false // the breaker or the limiter said no: no call was made
+		var le *CallLimitError
+		if errors.As(err, &te) || errors.As(err, &ue) || errors.As(err, &le) {
+			return 0, false // the breaker, the limiter or the cap said no: no call was made
 		}
 	case !retryableStatus(resp.StatusCode):
 		return 0, false

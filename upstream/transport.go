@@ -99,8 +99,8 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 // *TransportError that names upstream, method and path only. It records
 // whether the request was written before the failure, so a write whose
 // outcome is unknown is reported as such (OutcomeUnknown) and not retried.
-// An *Error or *TransportError that the transport itself returned (a
-// Resilience refusing the call) is returned as it is.
+// An *Error, *TransportError or *CallLimitError that the transport itself
+// returned (a Resilience refusing the call) is returned as it is.
 func Send(hc *http.Client, upstreamName string, req *http.Request) (*http.Response, error) {
 	var wrote atomic.Bool
 	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
@@ -116,6 +116,10 @@ func Send(hc *http.Client, upstreamName string, req *http.Request) (*http.Respon
 	var refused *TransportError
 	if errors.As(err, &refused) {
 		return nil, refused
+	}
+	var capped *CallLimitError
+	if errors.As(err, &capped) {
+		return nil, capped
 	}
 	te := &TransportError{Upstream: upstreamName, Method: req.Method, Path: req.URL.Path, Kind: describe(err)}
 	te.Timeout = isTimeout(err)

@@ -12,13 +12,15 @@ import (
 const (
 	// DefaultPageSize is the items of a page whose size was not given: the
 	// Genesys default page (the pages whose items cost calls are Genesys
-	// group pages).
+	// group pages), unless pages names the field.
 	DefaultPageSize = 25
 	// DefaultListSize is the items of a list nothing sizes.
 	DefaultListSize = 10
-	// maxItems bounds the items of one list (the largest page any field
-	// takes; the resolvers refuse larger ones before any upstream call).
-	maxItems = 250
+	// maxItems bounds the items of one page, unless pages names the field:
+	// the largest Genesys page and id list (the resolvers refuse larger
+	// ones with BAD_USER_INPUT before any upstream call, so counting more
+	// would answer bad input QUERY_TOO_COMPLEX).
+	maxItems = 100
 	// batchSize is how many batched lookups one call serves.
 	batchSize = 100
 	// chunkSize is how many ids one membership write carries.
@@ -52,11 +54,24 @@ var batched = map[string]bool{"Query.group": true, "UserGroup.group": true}
 // chunked are the mutations that send their ids in writes of chunkSize.
 var chunked = map[string]bool{"Mutation.addGroupMembers": true, "Mutation.removeGroupMembers": true}
 
+// page is the item count of a paged field: its default and largest page.
+type page struct{ def, max int }
+
+// pages are the paged fields whose pages differ from the Genesys ones
+// (DefaultPageSize, maxItems), or whose size no argument of theirs names.
+var pages = map[string]page{
+	"Query.userGroups":   {def: 50, max: 250}, // the Usergroup search
+	"Query.searchGroups": {def: 25, max: 100}, // sized by input.pageSize
+	// The cursor carries the page size: count the largest page.
+	"Query.searchGroupsByCursor": {def: maxItems, max: maxItems},
+}
+
 // Estimate returns the upstream calls op is expected to cost with vars: an
-// upper bound for reads (every aliased field counts, the lookups of
-// Query.group and UserGroup.group count per batch of 100, a field under a
-// list counts once per item of the list, sized by its own or the nearest
-// enclosing size argument, else DefaultPageSize for a page, listSizes or
+// upper bound for reads (every aliased field counts, fields under @skip and
+// @include too, the lookups of Query.group and UserGroup.group count per
+// batch of 100, a field under a list counts once per item of the list,
+// sized by its own or the nearest enclosing size argument up to the
+// field's largest page, else by the field's default page, listSizes or
 // DefaultListSize), and the usual cost of writes. Introspection is free.
 func Estimate(op *ast.OperationDefinition, vars map[string]any, listSizes map[string]int) int {
 	e := estimator{vars: vars, listSizes: listSizes}
@@ -96,11 +111,8 @@ func (e *estimator) field(f *ast.Field, items, size int) int {
 		return 0 // introspection, __typename
 	}
 	ids := e.size(f)
-	own := min(ids, maxItems)
-	if own > 0 {
-		size = own
-	} else if f.Definition.Arguments.ForName("pageSize") != nil {
-		size = DefaultPageSize
+	if n := pageOf(f, ids); n > 0 {
+		size = n
 	}
 	calls := e.own(f, items, ids)
 	if f.Definition.Type.Elem != nil {
@@ -129,6 +141,24 @@ func (e *estimator) own(f *ast.Field, items, ids int) int {
 		per += (ids + chunkSize - 1) / chunkSize
 	}
 	return min(items*per, ceiling)
+}
+
+// pageOf is the items of f's page, given the count ids of its size
+// arguments: that count up to the field's largest page, else the field's
+// default page; 0 for a field that is no page and has no size argument.
+func pageOf(f *ast.Field, ids int) int {
+	p, paged := pages[f.ObjectDefinition.Name+"."+f.Name]
+	if !paged {
+		p = page{def: DefaultPageSize, max: maxItems}
+		paged = f.Definition.Arguments.ForName("pageSize") != nil
+	}
+	switch {
+	case ids > 0:
+		return min(ids, p.max)
+	case paged:
+		return p.def
+	}
+	return 0
 }
 
 func (e *estimator) listSize(f *ast.Field) int {

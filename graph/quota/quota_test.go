@@ -2,6 +2,7 @@ package quota
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -72,6 +73,20 @@ func TestEstimate(t *testing.T) {
 		{"member chunks", `mutation { addGroupMembers(groupId: "6a0f0000-0000-4000-8000-000000000001", memberIds: ` + ids(120) + `) { status } }`,
 			nil, 1 + 3},
 		{"read, write, verify", `mutation { addUserGroupUsers(id: "x", userIds: ["a"]) { status } }`, nil, 3},
+		{"33 aliased pages of 100 groups with a member page each", fanOut(33), nil, 33 * 101},
+		{"the fan-out through fragments and variables", `query($n: Int) { a: groups(pageSize: $n) { ...E } b: groups(pageSize: $n) { ...E } }
+			fragment E on GroupPage { entities { ... on Group { members(pageSize: 1) { total } } } }`, map[string]any{"n": 100}, 2 * 101},
+		{"ids from a variable", `query($ids: [ID!]) { groups(ids: $ids) { entities { members { total } } } }`,
+			map[string]any{"ids": []any{"a", "b", "c"}}, 4},
+		{"a page over the largest counts the largest", `{ groups(pageSize: 1000) { entities { members { total } } } }`, nil, 101},
+		{"skipped fields count", `query($no: Boolean!) { groups(pageSize: 5) { entities { members @skip(if: $no) { total } } } }`,
+			map[string]any{"no": true}, 6},
+		{"user group search: default page of 50", `{ userGroups { entities { group { members { total } } } } }`, nil, 1 + 1 + 50},
+		{"user group search: pages up to 250", `{ userGroups(pageSize: 250) { entities { group { individuals { total } } } } }`,
+			nil, 1 + 3 + 250},
+		{"group search: default page of 25", `{ searchGroups(input: {}) { results { members { total } } } }`, nil, 1 + 25},
+		{"group search: input page size", `{ searchGroups(input: {pageSize: 40}) { results { members { total } } } }`, nil, 1 + 40},
+		{"cursor: the largest page", `{ searchGroupsByCursor(q64: "x") { results { members { total } } } }`, nil, 1 + 100},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +100,17 @@ func TestEstimate(t *testing.T) {
 	})
 }
 
+// fanOut is red-team case 55: n aliased pages of 100 groups, each group
+// with a distinct page of its members.
+func fanOut(n int) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, " p%d: groups(pageSize: 100) { entities { members(pageSize: 1, pageNumber: %d) { total } } }", i, i)
+	}
+	return b.String() + " }"
+}
+
 func TestTakeRefillsPerCaller(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	q := New(Options{PerMinute: 6, Now: func() time.Time { return now }})
@@ -92,10 +118,56 @@ func TestTakeRefillsPerCaller(t *testing.T) {
 	assert.Zero(t, q.take("alice", 2))
 	assert.Equal(t, 10*time.Second, q.take("alice", 1), "one call refills in 10 s")
 	assert.Zero(t, q.take("bob", 6), "another caller has its own bucket")
-	assert.Zero(t, q.take("carol", 100), "more than a minute's budget costs the whole budget")
 	now = now.Add(10 * time.Second)
 	assert.Zero(t, q.take("alice", 1))
+	q.charge("bob", 3)
+	assert.Equal(t, 30*time.Second, q.take("bob", 1), "calls beyond the estimate leave the bucket in debt")
 	assert.Nil(t, New(Options{}), "no limit")
+}
+
+func TestCallerShareOfTheSharedBudget(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+		want int
+	}{
+		{"lowered to 40 % of the shared budget", Options{PerMinute: 1000, SharedPerMinute: 300}, 120},
+		{"a configured share", Options{PerMinute: 1000, SharedPerMinute: 300, MaxSharePercent: 50}, 150},
+		{"within its share", Options{PerMinute: 100, SharedPerMinute: 300}, 100},
+		{"no shared budget", Options{PerMinute: 1000}, 1000},
+		{"no per-caller limit", Options{SharedPerMinute: 300, MaxCalls: 10}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, New(tt.o).PerMinute()) })
+	}
+}
+
+func TestOperationBound(t *testing.T) {
+	tests := []struct {
+		name      string
+		o         Options
+		max       int
+		limit     string
+		estimated int
+	}{
+		{"the cap", Options{MaxCalls: 5}, 5, LimitUpstreamCalls, 6},
+		{"a budget below the cap", Options{PerMinute: 4, MaxCalls: 5}, 4, LimitCallerBudget, 6},
+		{"the cap below the budget", Options{PerMinute: 50, MaxCalls: 5}, 5, LimitUpstreamCalls, 6},
+	}
+	over := `{ groups(pageSize: 5) { entities { members { total } } } }`  // 6 calls
+	under := `{ groups(pageSize: 3) { entities { members { total } } } }` // 4 calls
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := New(tt.o)
+			ext := q.Extension().(graphql.OperationContextMutator)
+			ctx := auth.WithCaller(context.Background(), auth.NewCaller("alice", nil))
+			err := ext.MutateOperationContext(ctx, &graphql.OperationContext{Operation: operation(t, over)})
+			require.NotNil(t, err)
+			assert.Equal(t, map[string]any{"code": CodeQueryTooComplex, "limit": tt.limit,
+				"upstreamCalls": tt.estimated, "maxUpstreamCalls": tt.max}, err.Extensions)
+			assert.Nil(t, ext.MutateOperationContext(ctx, &graphql.OperationContext{Operation: operation(t, under)}))
+		})
+	}
 }
 
 func TestBucketsAreBounded(t *testing.T) {

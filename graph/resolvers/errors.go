@@ -67,6 +67,7 @@ func classify(err error) (code string, ext map[string]any, msg string) {
 		inErr  *upstream.InputError
 		upErr  *upstream.Error
 		trErr  *upstream.TransportError
+		limErr *upstream.CallLimitError
 		gqlErr *gqlerror.Error
 	)
 	switch {
@@ -93,6 +94,8 @@ func classify(err error) (code string, ext map[string]any, msg string) {
 			ext["outcome"] = "unknown"
 		}
 		return CodeUpstreamUnavailable, ext, trErr.Error()
+	case errors.As(err, &limErr):
+		return CodeQueryTooComplex, map[string]any{"maxUpstreamCalls": limErr.Max}, limErr.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return CodeUpstreamUnavailable, nil, "the operation ran out of time"
 	case errors.Is(err, context.Canceled):
