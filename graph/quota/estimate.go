@@ -35,6 +35,8 @@ const (
 var callsPerItem = map[string]int{
 	"Query.teams":                     2, // both directories
 	"Mutation.updateGroup":            2, // the current version, then the write
+	"Mutation.updateUserGroup":        3, // read, write, read back (the PUT's echo is not trusted)
+	"Mutation.deleteGroup":            2, // the delete, then usually one read confirming it
 	"Mutation.addUserGroupUsers":      3, // read, write, verify
 	"Mutation.removeUserGroupUsers":   3,
 	"Mutation.addGroupMembers":        1, // the individuals read, plus the chunks
