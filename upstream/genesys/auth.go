@@ -127,6 +127,13 @@ func WithCallerToken(ctx context.Context, token string) context.Context {
 	return context.WithValue(ctx, callerTokenKey{}, token)
 }
 
+// UsesCallerToken reports whether the Genesys calls made with ctx carry the
+// caller's own token (WithCallerToken) rather than the gateway's.
+func UsesCallerToken(ctx context.Context) bool {
+	t, _ := ctx.Value(callerTokenKey{}).(string)
+	return t != ""
+}
+
 // token returns the access token for a call made with ctx: the caller's,
 // else the gateway's, else ErrNoToken.
 func (c *Client) token(ctx context.Context) (string, error) {
