@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -81,4 +83,28 @@ func TestMembershipMutationsInOtherModes(t *testing.T) {
 			assert.Equal(t, "Bearer caller-reader-token", c.Header.Get("Authorization"), c.Route)
 		}
 	})
+}
+
+func TestSeveralOperationsNeedOperationName(t *testing.T) {
+	e := setup(t, nil)
+	doc := `query A { groups(pageSize: 1) { total } } query B { __typename }`
+	r := e.timedPost(t, doc, nil, "Accept", mediaGraphQLResponse)
+	assert.Equal(t, http.StatusBadRequest, r.Status)
+	require.Equal(t, []string{codeValidationFailed}, r.codes())
+	assert.Contains(t, r.Errors[0].Message, "operationName is required", "says what the client must send")
+	e.assertNoUpstreamCall(t)
+
+	get := e.raw(t, http.MethodGet, "/query?query="+urlEncode(doc), nil)
+	require.Equal(t, []string{codeValidationFailed}, get.codes())
+	assert.Contains(t, get.Errors[0].Message, "operationName is required")
+
+	r = e.post(`query { __typename } query B { __typename }`, nil)
+	assert.Equal(t, []string{codeValidationFailed}, r.codes(), "an anonymous operation among others: the GraphQL rule")
+	assert.NotContains(t, r.Errors[0].Message, "operationName")
+
+	body, err := json.Marshal(map[string]any{"query": doc, "operationName": "B"})
+	require.NoError(t, err)
+	r = e.raw(t, http.MethodPost, "/query", bytes.NewReader(body), "Content-Type", "application/json")
+	assert.Empty(t, r.Errors)
+	assert.Equal(t, "Query", dig(r.Data, "__typename"))
 }
