@@ -2,15 +2,20 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/groupdir/gateway/upstream/demodata"
+	"github.com/groupdir/gateway/upstream/emukit"
 	"github.com/groupdir/gateway/upstream/genesysemu"
+	"github.com/groupdir/gateway/upstream/usergroupsemu"
 )
 
 // Membership mutations under each AUTH_MODE (@membershipPermission): the
@@ -107,4 +112,72 @@ func TestSeveralOperationsNeedOperationName(t *testing.T) {
 	r = e.raw(t, http.MethodPost, "/query", bytes.NewReader(body), "Content-Type", "application/json")
 	assert.Empty(t, r.Errors)
 	assert.Equal(t, "Query", dig(r.Data, "__typename"))
+}
+
+// Upstream text never reaches callers (red-team case 50): an upstream that
+// echoes the request (URL with its query, Authorization, body) into its
+// error message shows callers only the gateway's own words; the log keeps
+// the upstream's text with the credentials redacted.
+func TestUpstreamTextNeverReachesCallers(t *testing.T) {
+	e := setup(t, nil)
+	e.genesysKit().KeepDetails(true)
+	e.warmUp()
+	key := e.gw.cfg.UsergroupKey
+	company := strconv.FormatInt(e.gw.cfg.UsergroupCompanyID, 10)
+	// Beside the echo: cut, base64 and upper-case copies of the key.
+	extra := ` cut=` + key[3:15] + ` b64=` + base64.StdEncoding.EncodeToString([]byte(key)) + ` up=` + strings.ToUpper(key)
+	ugEcho := `{"ResponseStatus":{"ErrorCode":"ArgumentException","Message":"` + emukit.EchoRequest + extra + `"}}`
+	tests := []struct {
+		name, route, query string
+		vars               map[string]any
+		kit                *emukit.Kit
+		body               string
+		code, path         string
+	}{
+		{"usergroup GET echo", usergroupsemu.RouteGet, `query($id: ID!) { userGroup(id: $id) { name } }`,
+			map[string]any{"id": demodata.UserGroupID(1)}, e.usergroupsKit(), ugEcho, "BAD_USER_INPUT", "userGroup"},
+		{"usergroup POST echo", usergroupsemu.RouteCreate, `mutation { createUserGroup(input: {name: "Echo"}) { id } }`,
+			nil, e.usergroupsKit(), ugEcho, "BAD_USER_INPUT", "createUserGroup"},
+		{"usergroup 500 echo with a code that is not a code", usergroupsemu.RouteGet, `query($id: ID!) { userGroup(id: $id) { name } }`,
+			map[string]any{"id": demodata.UserGroupID(1)}, e.usergroupsKit(),
+			`{"ResponseStatus":{"ErrorCode":"` + emukit.EchoRequest + `","Message":"x"}}`, "UPSTREAM_UNAVAILABLE", "userGroup"},
+		{"genesys GET echo", genesysemu.RouteGetProfile, `query($id: ID!) { groupProfile(groupId: $id, fields: ["name"]) { id } }`,
+			map[string]any{"id": demodata.GroupID(1)}, e.genesysKit(),
+			`{"code":"bad.request","message":"` + emukit.EchoRequest + `","contextId":"` + emukit.EchoRequest + `"}`, "BAD_USER_INPUT", "groupProfile"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.resetCalls()
+			e.usergroupsKit().ClearFaults()
+			e.genesysKit().ClearFaults()
+			status := http.StatusBadRequest
+			if tt.code == "UPSTREAM_UNAVAILABLE" {
+				status = http.StatusInternalServerError
+			}
+			tt.kit.Inject(tt.route, emukit.Fault{Status: status, Body: tt.body})
+			r := e.post(tt.query, tt.vars)
+			require.NotEmpty(t, r.Errors, string(r.Raw))
+			require.Equal(t, tt.code, r.Errors[0].Extensions["code"], string(r.Raw))
+			assert.Equal(t, []any{tt.path}, r.Errors[0].Path)
+			assert.EqualValues(t, status, r.Errors[0].Extensions["status"])
+			require.NotZero(t, tt.kit.Count(tt.route), "the upstream was called and echoed")
+			canaries := append(e.canaries(), company, key[3:15], strings.ToUpper(key), "IntegrationKey", "CompanyId",
+				"Authorization", "Bearer", "format=json", "/api/v2/", "Echo\\\"")
+			for _, c := range canaries {
+				assert.NotContains(t, string(r.Raw), c)
+			}
+			e.assertNoSecrets(r, e.canaries())
+			var detail string
+			for _, l := range e.logLines() {
+				if l["msg"] == "upstream error detail" {
+					detail, _ = l["detail"].(string)
+				}
+			}
+			require.NotEmpty(t, detail, "the upstream's text is logged")
+			assert.Contains(t, detail, "[redacted]")
+			for _, c := range []string{company, key[3:15], strings.ToUpper(key), "format=json"} {
+				assert.NotContains(t, detail, c)
+			}
+		})
+	}
 }
