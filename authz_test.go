@@ -7,13 +7,17 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/demodata"
 	"github.com/groupdir/gateway/upstream/emukit"
+	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/genesysemu"
 	"github.com/groupdir/gateway/upstream/usergroupsemu"
 )
@@ -179,5 +183,126 @@ func TestUpstreamTextNeverReachesCallers(t *testing.T) {
 				assert.NotContains(t, detail, c)
 			}
 		})
+	}
+}
+
+// A revoked gateway token is replaced (red-team case 52): many calls
+// refused with it cause one token request, and each call is made again once.
+func TestRevokedGatewayTokenIsReplacedOnce(t *testing.T) {
+	e := setup(t, nil)
+	e.warmUp()
+	emu := e.gw.demo.genesys
+	issued := emu.IssuedTokens()
+	emu.ExpireTokens()
+
+	const callers = 20
+	var wg sync.WaitGroup
+	codes := make(chan []string, callers)
+	for i := range callers {
+		wg.Go(func() {
+			r := e.post(`query($id: ID!) { group(id: $id) { id } }`, map[string]any{"id": demodata.GroupID(i + 1)})
+			codes <- r.codes()
+		})
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		assert.Empty(t, c)
+	}
+	assert.Equal(t, issued+1, emu.IssuedTokens(), "one token request for every refused call")
+
+	// A write refused with a revoked token was not applied: it is sent once more.
+	emu.ExpireTokens()
+	e.resetCalls()
+	r := e.post(`mutation { createGroup(input: {name: "After revocation"}) { name } }`, nil)
+	require.Empty(t, r.Errors, string(r.Raw))
+	assert.Equal(t, "After revocation", dig(r.Data, "createGroup", "name"))
+	assert.Equal(t, 2, e.genesysKit().Count(genesysemu.RoutePostGroups), "refused once, then applied")
+	assert.Equal(t, issued+2, emu.IssuedTokens())
+}
+
+func TestReadyzFollowsARevokedToken(t *testing.T) {
+	e := setup(t, nil) // passed checks trusted for the default 10 s
+	e.warmUp()
+	status, _ := e.readyz()
+	require.Equal(t, http.StatusOK, status)
+
+	emu := e.gw.demo.genesys
+	emu.ExpireTokens()
+	emu.SetTokenEndpointFailing(true)
+	r := e.post(groupQuery, groupVars)
+	require.Equal(t, []string{"UPSTREAM_UNAVAILABLE"}, r.codes(), "the token endpoint is down, not the caller's fault")
+	status, b := e.readyz()
+	require.Equal(t, http.StatusServiceUnavailable, status, "no token works")
+	assert.Contains(t, b.Upstreams["genesys"].Check, "token unavailable")
+
+	emu.SetTokenEndpointFailing(false)
+	status, _ = e.readyz()
+	assert.Equal(t, http.StatusOK, status)
+	r = e.post(groupQuery, groupVars)
+	assert.Empty(t, r.Errors)
+}
+
+// Token endpoint trouble (red-team case 43). Tokens shorter-lived than
+// genesys.TokenEarlyExpiry are replaced at every use, so every call needs
+// the token endpoint.
+func TestHangingTokenEndpoint(t *testing.T) {
+	e := setupSized(t, map[string]string{"UPSTREAM_OPERATION_TIMEOUT": "1s", "UPSTREAM_ATTEMPT_TIMEOUT": "3s"},
+		demodata.Demo, withReadyTTL(0), withDemoTokenTTL(time.Second))
+	e.warmUp()
+	e.genesysKit().Inject(genesysemu.RouteToken, emukit.Fault{Latency: time.Minute})
+
+	const callers = 8
+	var wg sync.WaitGroup
+	codes := make(chan []string, callers)
+	for i := range callers {
+		wg.Go(func() {
+			r := e.post(`query($id: ID!) { group(id: $id) { id } }`, map[string]any{"id": demodata.GroupID(i + 1)})
+			codes <- r.codes()
+		})
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		assert.Equal(t, []string{"UPSTREAM_UNAVAILABLE"}, c, "each request gives up at its own deadline")
+	}
+	assert.Equal(t, 1, e.genesysKit().Count(genesysemu.RouteToken), "one fetch for every waiter")
+
+	client := &http.Client{Timeout: 4 * time.Second}
+	resp, err := client.Get(e.srv.URL + "/readyz")
+	require.NoError(t, err, "/readyz answers while the token endpoint hangs")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+}
+
+func TestTokenEndpointFailuresHaveTheirOwnBreaker(t *testing.T) {
+	e := setupSized(t, map[string]string{"UPSTREAM_BREAKER_FAILURES": "2"}, demodata.Demo, withDemoTokenTTL(time.Second))
+	e.warmUp()
+	emu := e.gw.demo.genesys
+	emu.SetTokenEndpointFailing(true)
+	for range genesys.TokenBreakerFailures + 2 {
+		r := e.post(groupQuery, groupVars)
+		require.Equal(t, []string{"UPSTREAM_UNAVAILABLE"}, r.codes())
+		userGroupsServed(t, r)
+	}
+	assert.Equal(t, genesys.TokenBreakerFailures, e.genesysKit().Count(genesysemu.RouteToken),
+		"the token breaker opened: no more token requests")
+	assert.Equal(t, "closed", e.gw.resilience[upstream.Genesys].BreakerState(), "the API's breaker saw no failure")
+	assert.Zero(t, e.genesysKit().Count("GET /api/v2/groups"))
+}
+
+func TestTokenEndpointRefusalIsTheGatewaysProblem(t *testing.T) {
+	e := setupSized(t, nil, demodata.Demo, withDemoTokenTTL(time.Second))
+	e.warmUp()
+	for _, status := range []int{http.StatusBadRequest, http.StatusUnauthorized} {
+		e.genesysKit().ClearFaults()
+		e.genesysKit().Inject(genesysemu.RouteToken, emukit.Fault{Status: status,
+			Body: `{"error":"invalid_client","error_description":"client ` + e.gw.cfg.GenesysSecret + ` unknown"}`})
+		r := e.post(groupQuery, groupVars)
+		require.Equal(t, []string{"UPSTREAM_ERROR"}, r.codes(), "a misconfigured gateway, not BAD_USER_INPUT or UNAUTHENTICATED")
+		assert.EqualValues(t, status, r.Errors[0].Extensions["status"])
+		assert.Equal(t, "invalid_client", r.Errors[0].Extensions["upstreamCode"])
+		assert.Equal(t, http.StatusOK, r.Status)
+		e.assertNoSecrets(r, e.canaries())
 	}
 }
