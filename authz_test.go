@@ -306,3 +306,34 @@ func TestTokenEndpointRefusalIsTheGatewaysProblem(t *testing.T) {
 		e.assertNoSecrets(r, e.canaries())
 	}
 }
+
+// Forged key ids do not starve a freshly rotated key (red-team case 47):
+// unknown-kid fetches are shared and spaced, not limited to one a minute.
+func TestForgedKidsDoNotBlockARotatedKey(t *testing.T) {
+	idp := newIDP(t)
+	e := setup(t, idp.env())
+	for i := range 21 {
+		idp.addKey("forged-"+strconv.Itoa(i), newECKey(t), false)
+	}
+	r := e.post(pageQuery, nil, bearerHeader(idp.token("forged-0", claims("mallory", "directory:*:*")))...)
+	require.Equal(t, http.StatusUnauthorized, r.Status)
+	require.Equal(t, int32(2), idp.fetches.Load(), "the first unknown kid is fetched at once")
+
+	idp.addKey("ec-2", newECKey(t), true) // rotated right after the forged token
+	var wg sync.WaitGroup
+	forged := make(chan int, 20)
+	for i := range 20 {
+		wg.Go(func() {
+			forged <- e.post(pageQuery, nil, bearerHeader(idp.token("forged-"+strconv.Itoa(i+1), claims("mallory")))...).Status
+		})
+	}
+	r = e.post(pageQuery, nil, bearerHeader(idp.token("ec-2", claims("alice")))...)
+	wg.Wait()
+	close(forged)
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	assert.Empty(t, r.Errors)
+	for status := range forged {
+		assert.Equal(t, http.StatusUnauthorized, status)
+	}
+	assert.LessOrEqual(t, idp.fetches.Load(), int32(4), "21 forged kids and a rotated key: fetches shared, not one each")
+}
