@@ -78,7 +78,7 @@ func classify(err error) (code string, ext map[string]any, msg string) {
 		gqlErr *gqlerror.Error
 	)
 	switch {
-	case errors.As(err, &inErr):
+	case errors.As(err, &inErr) && !errors.Is(err, upstream.ErrCredentials): // else a misconfiguration: INTERNAL
 		return CodeBadUserInput, map[string]any{"field": inErr.Field}, inErr.Error()
 	case errors.As(err, &upErr):
 		ext := map[string]any{"upstream": upErr.Upstream, "status": upErr.Status}

@@ -183,13 +183,9 @@ func (s *Tokens) fetch() (any, error) {
 		}
 		return t, nil
 	})
-	switch {
-	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		err = &upstream.TransportError{Upstream: upstream.Genesys, Method: http.MethodPost, Path: tokenPath,
 			Kind: "token endpoint circuit open"}
-	case err == nil && t.AccessToken == "":
-		err = &upstream.TransportError{Upstream: upstream.Genesys, Method: http.MethodPost, Path: tokenPath,
-			Kind: "invalid response body (no access token)"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", upstream.ErrCredentials, err)
