@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,10 @@ type Config struct {
 	// MaxUpstreamCalls bounds the upstream calls of one operation
 	// (GATEWAY_MAX_UPSTREAM_CALLS).
 	MaxUpstreamCalls int
+	// MembershipPermission is what a caller needs for addGroupMembers and
+	// removeGroupMembers when the gateway's own Genesys credentials act for
+	// it (GATEWAY_MEMBERSHIP_PERMISSION; see @membershipPermission).
+	MembershipPermission string
 	// TrustedProxyHops is how many proxies in front of the gateway append
 	// to X-Forwarded-For (AUTH_TRUSTED_PROXY_HOPS): it names the client of
 	// AUTH_MODE=none.
@@ -215,6 +220,10 @@ func (c *Config) loadAuth(getenv func(string) string, fail func(string, string, 
 			}
 		}
 	}
+	c.MembershipPermission = or(getenv("GATEWAY_MEMBERSHIP_PERMISSION"), resolvers.DefaultMembershipPermission)
+	if !permissionShape.MatchString(c.MembershipPermission) {
+		fail("GATEWAY_MEMBERSHIP_PERMISSION", "must be a Genesys permission such as %s (domain:entity:action)", resolvers.DefaultMembershipPermission)
+	}
 	c.TrustedProxyHops = intVar(getenv, fail, "AUTH_TRUSTED_PROXY_HOPS", 0, 0, 10)
 	def := defaultCallerRatePerMinute
 	if c.Demo {
@@ -235,6 +244,10 @@ func (c *Config) sharedRatePerMinute() int {
 	}
 	return shared
 }
+
+// permissionShape is a Genesys permission, domain:entity:action, where a
+// segment may be "*".
+var permissionShape = regexp.MustCompile(`^[A-Za-z0-9_*-]+:[A-Za-z0-9_*-]+:[A-Za-z0-9_*-]+$`)
 
 // defaultCallerRatePerMinute is each caller's budget of upstream calls a
 // minute outside demo mode: two fifths of the Genesys client-credentials

@@ -72,7 +72,8 @@ func (g *gateway) Handler() http.Handler {
 func (g *gateway) graphQL() http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups,
 		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs), resolvers.WithDeleteConfirmTimeout(g.cfg.DeleteConfirmTimeout)),
-		Directives: graph.DirectiveRoot{HasPermission: resolvers.HasPermission}})
+		Directives: graph.DirectiveRoot{HasPermission: resolvers.HasPermission,
+			MembershipPermission: resolvers.MembershipPermission(g.cfg.MembershipPermission)}})
 	if g.direct {
 		es = graph.Direct(es, g.telemetry.ObserveExecutor)
 	}

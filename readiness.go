@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/groupdir/gateway/upstream"
 )
 
 // Readiness timing.
@@ -14,13 +17,17 @@ const (
 	defaultReadyTTL = 10 * time.Second
 	// readyCheckTimeout bounds the checks of one probe.
 	readyCheckTimeout = 5 * time.Second
+	// readyTokenWait bounds a probe's wait for a Genesys token: a hanging
+	// token endpoint makes the probe answer 503, not time out.
+	readyTokenWait = 2 * time.Second
 )
 
 // readiness answers /readyz: ready while a Genesys token can be obtained,
 // the Usergroup API accepts the credentials, and no upstream's circuit
-// breaker is open; otherwise 503, naming what fails. A passed check is
-// trusted for ttl, so probes cost (almost) no upstream calls; a failed one
-// is checked again at the next probe; breaker states are read live.
+// breaker is open; otherwise 503, naming what fails in the gateway's own
+// words (anyone may read /readyz). A passed check is trusted for ttl, so
+// probes cost (almost) no upstream calls; a failed one is checked again at
+// the next probe; live checks and breaker states are read at every probe.
 type readiness struct {
 	mode      string
 	upstreams map[string]readyCheck
@@ -36,6 +43,9 @@ type readyCheck struct {
 	check func(context.Context) error
 	// breaker returns the upstream's circuit breaker state.
 	breaker func() string
+	// live checks run at every probe, never trusted for ttl: they are cheap
+	// (a held token) and must follow a change at once (a revoked token).
+	live bool
 }
 
 // checkResults are the outcomes of one round of checks.
@@ -77,8 +87,11 @@ func (r *readiness) results(ctx context.Context) checkResults {
 	ctx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
 	defer cancel()
 	for name, u := range r.upstreams {
+		if u.live {
+			continue
+		}
 		if err := u.check(ctx); err != nil {
-			res.failed[name] = u.what + " unavailable: " + err.Error()
+			res.failed[name] = u.failure(err)
 		}
 	}
 	if len(res.failed) > 0 {
@@ -87,13 +100,41 @@ func (r *readiness) results(ctx context.Context) checkResults {
 	return res
 }
 
+// failure is the /readyz text of a failed check: what failed and the
+// gateway's description of the error, never the upstream's own text.
+func (u readyCheck) failure(err error) string {
+	var (
+		upErr *upstream.Error
+		trErr *upstream.TransportError
+		inErr *upstream.InputError
+	)
+	msg := "failed"
+	switch {
+	case errors.As(err, &upErr):
+		msg = upErr.Public()
+	case errors.As(err, &trErr):
+		msg = trErr.Public()
+	case errors.As(err, &inErr):
+		msg = inErr.Error()
+	}
+	return u.what + " unavailable: " + msg
+}
+
 // body builds the answer from the checks and the live breaker states.
 func (r *readiness) body(ctx context.Context) readyBody {
 	res := r.results(ctx)
+	ctx, cancel := context.WithTimeout(ctx, readyCheckTimeout)
+	defer cancel()
 	b := readyBody{Ready: true, Mode: r.mode, Upstreams: map[string]upstreamReadiness{}}
 	for name, u := range r.upstreams {
 		st := upstreamReadiness{Ready: true, Check: "ok", Breaker: u.breaker()}
-		if msg, failed := res.failed[name]; failed {
+		msg, failed := res.failed[name]
+		if u.live {
+			if err := u.check(ctx); err != nil {
+				msg, failed = u.failure(err), true
+			}
+		}
+		if failed {
 			st.Ready, st.Check = false, msg
 			b.Reasons = append(b.Reasons, name+": "+msg)
 		}

@@ -206,7 +206,11 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 	}
 	cfg = g.cfg
 	genesysHTTP := upstream.NewHTTPClient(g.clientOptions(upstream.Genesys, cfg.GenesysResilience))
-	tokens := genesys.NewTokenSource(cfg.GenesysLoginURL, cfg.GenesysClientID, cfg.GenesysSecret, genesysHTTP)
+	// The token endpoint is called outside the API's resilience stack: the
+	// token source has its own breaker and makes one fetch for all waiters.
+	tokenHTTP := upstream.NewHTTPClient(upstream.ClientOptions{Timeout: cfg.AttemptTimeout,
+		Wrap: g.telemetry.UpstreamTransport(upstream.Genesys)})
+	tokens := genesys.NewTokenSource(cfg.GenesysLoginURL, cfg.GenesysClientID, cfg.GenesysSecret, tokenHTTP)
 	var err error
 	if g.genesys, err = genesys.New(cfg.GenesysAPIURL, genesysHTTP, genesys.WithTokenSource(tokens),
 		genesys.WithDriftObserver(g.telemetry.DriftObserver())); err != nil {
@@ -220,9 +224,11 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 		return nil, err
 	}
 	g.ready = newReadiness(mode, o.readyTTL, map[string]readyCheck{
-		upstream.Genesys: {what: "token", breaker: g.resilience[upstream.Genesys].BreakerState,
-			check: func(context.Context) error {
-				_, err := tokens.Token()
+		upstream.Genesys: {what: "token", breaker: g.resilience[upstream.Genesys].BreakerState, live: true,
+			check: func(ctx context.Context) error {
+				ctx, cancel := context.WithTimeout(ctx, readyTokenWait)
+				defer cancel()
+				_, err := tokens.TokenContext(ctx)
 				return err
 			}},
 		upstream.Usergroups: {what: "credentials", breaker: g.resilience[upstream.Usergroups].BreakerState,

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/time/rate"
@@ -24,9 +26,11 @@ const (
 	// DefaultRefreshInterval is how often the JWKS is fetched again.
 	DefaultRefreshInterval = time.Hour
 	// DefaultUnknownKeyRefresh is the least time between two fetches caused
-	// by tokens naming an unknown key id (kid): a rotated key is picked up at
-	// once, while forged kids cannot make the gateway hammer the JWKS.
-	DefaultUnknownKeyRefresh = time.Minute
+	// by tokens naming an unknown key id (kid): at most 12 a minute, so forged
+	// kids cannot make the gateway hammer the JWKS, while a token signed with
+	// a freshly rotated key waits at most that long (plus one fetch) and is
+	// accepted, however many forged kids came before it.
+	DefaultUnknownKeyRefresh = 5 * time.Second
 	// jwksTimeout bounds one JWKS fetch (and a request's wait for one).
 	jwksTimeout = 5 * time.Second
 	// maxJWKSBody caps the JWKS document read.
@@ -57,8 +61,8 @@ type JWTOptions struct {
 	// RefreshInterval is how often the keys are fetched again
 	// (DefaultRefreshInterval).
 	RefreshInterval time.Duration
-	// UnknownKeyRefresh is the least time between fetches caused by an
-	// unknown kid (DefaultUnknownKeyRefresh).
+	// UnknownKeyRefresh is the least time between fetches caused by
+	// unknown kids (DefaultUnknownKeyRefresh).
 	UnknownKeyRefresh time.Duration
 	// HTTPClient fetches the JWKS; nil means a client with a 5 s timeout.
 	// Its answers are read up to 1 MiB.
@@ -69,12 +73,14 @@ type JWTOptions struct {
 
 // JWT is the Authenticator of AUTH_MODE=jwt. Its keys come from the JWKS,
 // fetched at start, every RefreshInterval, and when a token names a key id
-// it does not know. Close stops the periodic fetch.
+// it does not know (see unknownKeys). Close stops the periodic fetch.
 type JWT struct {
-	keys   keyfunc.Keyfunc
-	parser *jwt.Parser
-	claim  string
-	stop   context.CancelFunc
+	store   jwkset.Storage // the JWKS as last fetched; reading it never fetches
+	keys    keyfunc.Keyfunc
+	unknown *unknownKeys
+	parser  *jwt.Parser
+	claim   string
+	stop    context.CancelFunc
 }
 
 var _ Authenticator = (*JWT)(nil)
@@ -90,18 +96,31 @@ func NewJWT(o JWTOptions) (*JWT, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	client := *o.HTTPClient
 	client.Transport = capBody{next: transportOf(o.HTTPClient)}
-	keys, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{o.JWKSURL}, keyfunc.Override{
-		Client:            &client,
-		HTTPTimeout:       jwksTimeout,
-		RateLimitWaitMax:  jwksTimeout,
-		RefreshInterval:   o.RefreshInterval,
-		RefreshUnknownKID: rate.NewLimiter(rate.Every(o.UnknownKeyRefresh), 1),
-		RefreshErrorHandlerFunc: func(string) func(context.Context, error) {
-			return func(ctx context.Context, err error) {
-				o.Log.WarnContext(ctx, "auth: fetching the JWKS failed", "error", err.Error())
-			}
+	store, err := jwkset.NewStorageFromHTTP(o.JWKSURL, jwkset.HTTPClientStorageOptions{
+		Client:                    &client,
+		Ctx:                       ctx,
+		HTTPTimeout:               jwksTimeout,
+		NoErrorReturnFirstHTTPReq: true,
+		RefreshInterval:           o.RefreshInterval,
+		RefreshErrorHandler: func(ctx context.Context, err error) {
+			o.Log.WarnContext(ctx, "auth: fetching the JWKS failed", "error", err.Error())
 		},
 	})
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("auth: AUTH_JWKS_URL: %w", err)
+	}
+	// A read of an unknown kid through refreshing fetches the JWKS, without
+	// a limit of its own: unknownKeys spaces and shares those reads.
+	refreshing, err := jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs:          map[string]jwkset.Storage{o.JWKSURL: store},
+		RefreshUnknownKID: rate.NewLimiter(rate.Inf, 1),
+	})
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("auth: AUTH_JWKS_URL: %w", err)
+	}
+	keys, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: store})
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("auth: AUTH_JWKS_URL: %w", err)
@@ -114,7 +133,10 @@ func NewJWT(o JWTOptions) (*JWT, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
 	)
-	return &JWT{keys: keys, parser: parser, claim: o.PermissionsClaim, stop: stop}, nil
+	unknown := &unknownKeys{ctx: ctx, gap: o.UnknownKeyRefresh, fetch: func(ctx context.Context, kid string) {
+		_, _ = refreshing.KeyRead(ctx, kid)
+	}}
+	return &JWT{store: store, keys: keys, unknown: unknown, parser: parser, claim: o.PermissionsClaim, stop: stop}, nil
 }
 
 func (o JWTOptions) withDefaults() JWTOptions {
@@ -151,7 +173,7 @@ func (a *JWT) Authenticate(r *http.Request) (context.Context, error) {
 		return nil, errMissing
 	}
 	claims := jwt.MapClaims{}
-	if _, err := a.parser.ParseWithClaims(raw, claims, a.keys.KeyfuncCtx(r.Context())); err != nil {
+	if _, err := a.parser.ParseWithClaims(raw, claims, a.keyfunc(r.Context())); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
 			return nil, unauthenticated("the bearer token has expired", err)
 		}
@@ -163,6 +185,74 @@ func (a *JWT) Authenticate(r *http.Request) (context.Context, error) {
 	}
 	perms := append(stringsOf(claims[a.claim]), stringsOf(claims["scope"])...)
 	return WithCaller(r.Context(), NewCaller(sub, perms)), nil
+}
+
+// keyfunc returns the token's verification key. A key id the gateway does
+// not hold first waits for the next shared JWKS fetch (unknownKeys.await).
+func (a *JWT) keyfunc(ctx context.Context) jwt.Keyfunc {
+	verify := a.keys.KeyfuncCtx(ctx)
+	return func(token *jwt.Token) (any, error) {
+		if kid, _ := token.Header["kid"].(string); kid != "" {
+			if _, err := a.store.KeyRead(ctx, kid); errors.Is(err, jwkset.ErrKeyNotFound) {
+				a.unknown.await(ctx, kid)
+			}
+		}
+		return verify(token)
+	}
+}
+
+// unknownKeys fetches the JWKS again for tokens naming a key id the gateway
+// does not hold (a rotated key, or a forged kid). Fetches are shared and
+// spaced: every such token waits for the next fetch that starts after it
+// arrived, and fetches start at least gap apart. So a flood of forged kids
+// costs at most one fetch per gap, and never starves a token signed with a
+// freshly rotated key, which waits at most gap plus one fetch.
+type unknownKeys struct {
+	ctx   context.Context // ends with the authenticator
+	gap   time.Duration
+	fetch func(ctx context.Context, kid string)
+
+	mu      sync.Mutex
+	last    time.Time     // when the last fetch started
+	pending chan struct{} // closed when the next fetch ends; nil if none is due
+}
+
+// await waits, at most as long as ctx allows and gap plus one fetch, for a
+// fetch that starts after the call.
+func (u *unknownKeys) await(ctx context.Context, kid string) {
+	ctx, cancel := context.WithTimeout(ctx, u.gap+jwksTimeout)
+	defer cancel()
+	u.mu.Lock()
+	if u.pending == nil {
+		u.pending = make(chan struct{})
+		go u.run(u.pending, time.Until(u.last.Add(u.gap)), kid)
+	}
+	done := u.pending
+	u.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// run starts the due fetch after wait, then tells its waiters.
+func (u *unknownKeys) run(done chan struct{}, wait time.Duration, kid string) {
+	defer close(done)
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-u.ctx.Done():
+			return
+		}
+	}
+	u.mu.Lock()
+	u.pending, u.last = nil, time.Now() // tokens arriving from now on wait for the next fetch
+	u.mu.Unlock()
+	ctx, cancel := context.WithTimeout(u.ctx, jwksTimeout)
+	defer cancel()
+	u.fetch(ctx, kid)
 }
 
 // stringsOf reads a claim that is an array of strings or a space-separated

@@ -37,7 +37,8 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	HasPermission func(ctx context.Context, obj any, next graphql.Resolver, any []string) (res any, err error)
+	HasPermission        func(ctx context.Context, obj any, next graphql.Resolver, any []string) (res any, err error)
+	MembershipPermission func(ctx context.Context, obj any, next graphql.Resolver) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -6834,7 +6835,20 @@ func (ec *executionContext) _Mutation_addGroupMembers(ctx context.Context, field
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().AddGroupMembers(ctx, fc.Args["groupId"].(string), fc.Args["memberIds"].([]string), fc.Args["version"].(*int))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.MembershipPermission == nil {
+					var zeroVal *model.MembershipChangePayload
+					return zeroVal, errors.New("directive membershipPermission is not implemented")
+				}
+				return ec.Directives.MembershipPermission(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MembershipChangePayload) graphql.Marshaler {
 			return ec.marshalOMembershipChangePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangePayload(ctx, selections, v)
 		},
@@ -6878,7 +6892,20 @@ func (ec *executionContext) _Mutation_removeGroupMembers(ctx context.Context, fi
 			fc := graphql.GetFieldContext(ctx)
 			return ec.Resolvers.Mutation().RemoveGroupMembers(ctx, fc.Args["groupId"].(string), fc.Args["memberIds"].([]string))
 		},
-		nil,
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.MembershipPermission == nil {
+					var zeroVal *model.MembershipChangePayload
+					return zeroVal, errors.New("directive membershipPermission is not implemented")
+				}
+				return ec.Directives.MembershipPermission(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MembershipChangePayload) graphql.Marshaler {
 			return ec.marshalOMembershipChangePayload2ᚖgithubᚗcomᚋgroupdirᚋgatewayᚋgraphᚋmodelᚐMembershipChangePayload(ctx, selections, v)
 		},

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,11 @@ var (
 	// argument (an id in a path, a page size) has the wrong shape. It costs
 	// no upstream call.
 	ErrInvalidInput = errors.New("upstream: invalid input")
+	// ErrCredentials marks a failure to obtain the gateway's own
+	// credentials for an upstream (the Genesys token endpoint failed or
+	// refused the client): a gateway or upstream problem, never the caller's.
+	// The *Error or *TransportError of the failure is wrapped with it.
+	ErrCredentials = errors.New("upstream: the gateway's credentials could not be obtained")
 )
 
 // Error is an answer from an upstream that was not a success. It is built in
@@ -78,19 +84,93 @@ func (e *Error) versionMismatch() bool {
 	return e.Upstream == Genesys && e.Status == http.StatusBadRequest && strings.Contains(e.Message, versionMismatchText)
 }
 
-// Error implements error.
+// Error implements error. The text is for logs: it holds the upstream's
+// own code and message, passed through Redact; callers get Public.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("%s: %s %s: HTTP %d", e.Upstream, e.Method, e.Path, e.Status)
 	if e.Code != "" {
-		s += " " + e.Code
+		s += " " + Redact(e.Code)
 	}
 	if e.Message != "" {
-		s += ": " + e.Message
+		s += ": " + Redact(e.Message)
 	}
 	if e.CorrelationID != "" {
-		s += " (correlation id " + e.CorrelationID + ")"
+		s += " (correlation id " + Redact(e.CorrelationID) + ")"
 	}
 	return s
+}
+
+// Public describes the failure for the gateway's callers in the gateway's
+// own words: the upstream, what its status means, the status and the
+// upstream's code (when it has the shape of one, see SafeCode). It never
+// holds the upstream's message, a path or a query.
+func (e *Error) Public() string {
+	if e.Code == LocalRateLimitCode {
+		return "the gateway's own rate limiter holds calls to " + e.Upstream + " back (no call made)"
+	}
+	meaning := statusMeaning(e.Upstream, e.Status)
+	if e.Is(ErrConflict) {
+		// The 400 and 408 forms of a version conflict (see Is).
+		meaning = "reported a conflict with the current state"
+	}
+	s := e.Upstream + " " + meaning + " (HTTP " + strconv.Itoa(e.Status)
+	if code := SafeCode(e.Code); code != "" {
+		s += " " + code
+	}
+	return s + ")"
+}
+
+// statusMeaning is the fixed phrase for an upstream's error status.
+func statusMeaning(upstream string, status int) string {
+	switch {
+	case status == http.StatusBadRequest || status == http.StatusUnprocessableEntity:
+		return "rejected the request as invalid"
+	case status == http.StatusUnauthorized:
+		return "did not accept the credentials"
+	case status == http.StatusForbidden:
+		return "refused the operation"
+	case status == http.StatusNotFound || status == http.StatusGone:
+		if upstream == Usergroups {
+			return "found no such user group"
+		}
+		return "found no such resource"
+	case status == http.StatusConflict || status == http.StatusPreconditionFailed:
+		return "reported a conflict with the current state"
+	case status == http.StatusTooManyRequests:
+		return "is rate limiting the gateway"
+	case status >= 300 && status < 400:
+		return "answered with a redirect, which the gateway does not follow"
+	case status >= 500:
+		return "failed to handle the request"
+	}
+	return "rejected the request"
+}
+
+// codePattern is the shape of a machine-readable upstream code
+// ("general.conflict", "ArgumentException").
+var codePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._-]{0,63}$`)
+
+// correlationPattern is the shape of an upstream correlation id (a UUID or
+// another opaque token).
+var correlationPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$`)
+
+// SafeCode returns code when it has the shape of a machine-readable code
+// (a letter, then at most 63 letters, digits, '.', '_' or '-'), else "":
+// an echoing upstream cannot pass text to callers through it.
+func SafeCode(code string) string {
+	if codePattern.MatchString(code) {
+		return code
+	}
+	return ""
+}
+
+// SafeCorrelationID returns id when it has the shape of a correlation id
+// (letters, digits, '.', '_', ':' or '-', at most 100), else "".
+func SafeCorrelationID(id string) string {
+	if correlationPattern.MatchString(id) {
+		return id
+	}
+	return ""
 }
 
 // Is maps the HTTP status to the package sentinels. A version conflict
@@ -146,6 +226,16 @@ type TransportError struct {
 // Error implements error.
 func (e *TransportError) Error() string {
 	s := fmt.Sprintf("%s: %s %s: %s", e.Upstream, e.Method, e.Path, e.Kind)
+	if e.Status != 0 {
+		s += " (HTTP " + strconv.Itoa(e.Status) + ")"
+	}
+	return s
+}
+
+// Public describes the failure for the gateway's callers: the upstream
+// and the fixed phrase of Kind, never a path.
+func (e *TransportError) Public() string {
+	s := e.Upstream + " could not be used: " + e.Kind
 	if e.Status != 0 {
 		s += " (HTTP " + strconv.Itoa(e.Status) + ")"
 	}

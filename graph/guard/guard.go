@@ -205,11 +205,20 @@ func (g *guard) read(w http.ResponseWriter, r *http.Request) (*graphql.RawParams
 	return nil, methodNotAllowed(allowedMethods, msgMethod)
 }
 
-// checkDocument runs the pre-validation pass; a GET may only name a query.
+// msgOperationNameRequired refuses a document of several named operations
+// sent without operationName (gqlgen would say "operation  not found").
+const msgOperationNameRequired = "the document has several operations: operationName is required to choose one"
+
+// checkDocument runs the pre-validation pass; a GET may only name a query,
+// and a document of several operations needs operationName (one anonymous
+// operation among others is left to the validation rule that refuses it).
 func (g *guard) checkDocument(r *http.Request, params *graphql.RawParams) *refusal {
 	doc, ref := g.check.check(r.Context(), params.Query)
 	if ref != nil {
 		return ref
+	}
+	if _, anonymous := doc.operations[""]; params.OperationName == "" && len(doc.operations) > 1 && !anonymous {
+		return documentRefused(CodeValidationFailed, coded(msgOperationNameRequired, CodeValidationFailed))
 	}
 	if op, ok := doc.operation(params.OperationName); r.Method == http.MethodGet && ok && op != ast.Query {
 		return methodNotAllowed(http.MethodPost, msgGETQueriesOnly)

@@ -46,8 +46,14 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			cause = err
 		}
 		code, ext, msg := classify(cause)
-		if code == CodeInternal {
+		switch {
+		case code == CodeInternal:
 			log.LogAttrs(ctx, slog.LevelError, "internal error", slog.String("path", gerr.Path.String()), slog.String("error", cause.Error()))
+		case ext["upstream"] != nil:
+			// What the upstream said stays here, redacted (upstream.Error's
+			// text); the caller gets the gateway's own words.
+			log.LogAttrs(ctx, slog.LevelInfo, "upstream error detail", slog.String("path", gerr.Path.String()),
+				slog.String("code", code), slog.String("detail", upstream.Redact(cause.Error())))
 		}
 		if gerr.Extensions == nil {
 			gerr.Extensions = map[string]any{}
@@ -62,6 +68,8 @@ func ErrorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 }
 
 // classify maps an error to its code, extensions and caller-safe message.
+// Messages about upstream failures are written by the gateway (Public):
+// the upstream's own text, which may echo a request, never reaches callers.
 func classify(err error) (code string, ext map[string]any, msg string) {
 	var (
 		inErr  *upstream.InputError
@@ -71,29 +79,32 @@ func classify(err error) (code string, ext map[string]any, msg string) {
 		gqlErr *gqlerror.Error
 	)
 	switch {
-	case errors.As(err, &inErr):
+	case errors.As(err, &inErr) && !errors.Is(err, upstream.ErrCredentials): // else a misconfiguration: INTERNAL
 		return CodeBadUserInput, map[string]any{"field": inErr.Field}, inErr.Error()
 	case errors.As(err, &upErr):
 		ext := map[string]any{"upstream": upErr.Upstream, "status": upErr.Status}
-		if upErr.CorrelationID != "" {
-			ext["correlationId"] = upErr.CorrelationID
+		if c := upstream.SafeCode(upErr.Code); c != "" {
+			ext["upstreamCode"] = c
+		}
+		if id := upstream.SafeCorrelationID(upErr.CorrelationID); id != "" {
+			ext["correlationId"] = id
 		}
 		if upErr.RetryAfter > 0 {
 			ext["retryAfter"] = int(math.Ceil(upErr.RetryAfter.Seconds()))
 		}
-		return upstreamCode(upErr), ext, upErr.Error()
+		return credentials(err, upstreamCode(upErr), ext, upErr.Public())
 	case errors.As(err, &trErr):
 		ext := map[string]any{"upstream": trErr.Upstream}
 		if trErr.Status != 0 {
 			ext["status"] = trErr.Status
 		}
-		if trErr.CorrelationID != "" {
-			ext["correlationId"] = trErr.CorrelationID
+		if id := upstream.SafeCorrelationID(trErr.CorrelationID); id != "" {
+			ext["correlationId"] = id
 		}
 		if trErr.OutcomeUnknown {
 			ext["outcome"] = "unknown"
 		}
-		return CodeUpstreamUnavailable, ext, trErr.Error()
+		return credentials(err, CodeUpstreamUnavailable, ext, trErr.Public())
 	case errors.As(err, &limErr):
 		return CodeQueryTooComplex, map[string]any{"maxUpstreamCalls": limErr.Max}, limErr.Error()
 	case errors.Is(err, context.DeadlineExceeded):
@@ -105,6 +116,23 @@ func classify(err error) (code string, ext map[string]any, msg string) {
 		return code, gqlErr.Extensions, gqlErr.Message
 	}
 	return CodeInternal, nil, internalMessage
+}
+
+// credentials adjusts an upstream failure that happened while the gateway
+// obtained its own credentials (upstream.ErrCredentials: the Genesys token
+// endpoint): the caller did nothing wrong, so it is UPSTREAM_UNAVAILABLE
+// when the endpoint was unreachable, failing or throttling, and
+// UPSTREAM_ERROR when it refused the gateway's client (a misconfiguration),
+// never BAD_USER_INPUT or UNAUTHENTICATED.
+func credentials(err error, code string, ext map[string]any, msg string) (string, map[string]any, string) {
+	if !errors.Is(err, upstream.ErrCredentials) {
+		return code, ext, msg
+	}
+	msg = "the gateway could not obtain its access token: " + msg
+	if errors.Is(err, upstream.ErrUnavailable) || errors.Is(err, upstream.ErrRateLimited) {
+		return CodeUpstreamUnavailable, ext, msg
+	}
+	return CodeUpstreamError, ext, msg
 }
 
 // upstreamCode maps an upstream HTTP status to a contract code.

@@ -11,6 +11,8 @@ package emukit
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -31,7 +33,10 @@ type Fault struct {
 	Status int
 	// RetryAfter, when set, is sent as the Retry-After header with Status.
 	RetryAfter string
-	// Body is sent with Status; when empty a JSON error body is made.
+	// Body is sent with Status; when empty a JSON error body is made. Each
+	// EchoRequest in it is replaced by the request, as an upstream that
+	// echoes it would: method, URL with its query, Authorization header and
+	// body, escaped for a JSON string.
 	Body string
 	// Latency delays the answer (or the fault). The wait ends early when the
 	// client goes away.
@@ -205,7 +210,7 @@ func apply(f *Fault, w http.ResponseWriter, r *http.Request, h http.HandlerFunc)
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
-		body := f.Body
+		body := strings.ReplaceAll(f.Body, EchoRequest, echo(r))
 		if body == "" {
 			body = `{"message":"injected fault","code":"injected.fault","status":` + strconv.Itoa(f.Status) + `}`
 		}
@@ -230,6 +235,17 @@ func apply(f *Fault, w http.ResponseWriter, r *http.Request, h http.HandlerFunc)
 	default:
 		h(w, r)
 	}
+}
+
+// EchoRequest is the placeholder of Fault.Body replaced by the request.
+const EchoRequest = "{{request}}"
+
+// echo is r as text (the body was kept by record), escaped for a JSON string.
+func echo(r *http.Request) string {
+	body, _ := io.ReadAll(r.Body)
+	text, _ := json.Marshal(r.Method + " " + r.URL.RequestURI() + " Authorization: " + r.Header.Get("Authorization") +
+		" " + string(body))
+	return string(text[1 : len(text)-1])
 }
 
 // reset closes the client connection without an answer.

@@ -275,10 +275,12 @@ func TestCallerToken(t *testing.T) {
 	assert.Zero(t, tokenCalls.Load())
 
 	// Without the caller token the gateway's token is used, which this API
-	// rejects: the caller's token was not cached anywhere.
+	// rejects: the caller's token was not cached anywhere. The refused
+	// token is renewed once, and the new one is refused too.
 	_, err = c.GetGroup(context.Background(), groupID)
 	assert.ErrorIs(t, err, upstream.ErrUnauthorized)
-	assert.Equal(t, int64(1), tokenCalls.Load())
+	assert.Equal(t, int64(2), tokenCalls.Load())
+	assert.Equal(t, int64(3), apiCalls.Load())
 }
 
 // TestSecretsNeverInErrors drives the canary token (obtained through the

@@ -158,10 +158,22 @@ func (c *Client) do(req *http.Request, v any) error {
 	return decode(resp, body, v, c.decoding.optionsFor(FieldsFrom(req.Context())))
 }
 
-// call is newRequest then do.
+// call is newRequest then do. When the API refuses the gateway's own token
+// (401: revoked before its expiry), the token is dropped and the call is
+// made once more with a new one; a write too, since a 401 means that
+// nothing was applied. A caller's token (WithCallerToken) is never renewed.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	req, err := c.newRequest(ctx, method, path, query, in)
 	if err != nil {
+		return err
+	}
+	err = c.do(req, out)
+	renewer, ok := c.tokens.(interface{ Invalidate(token string) })
+	if !ok || UsesCallerToken(ctx) || !errors.Is(err, upstream.ErrUnauthorized) {
+		return err
+	}
+	renewer.Invalidate(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+	if req, err = c.newRequest(ctx, method, path, query, in); err != nil {
 		return err
 	}
 	return c.do(req, out)

@@ -7,7 +7,7 @@
 // the query string (GET, DELETE) or in the JSON body (POST, PUT). Neither the
 // query string nor a body ever appears in an error of this package: errors
 // name the method and the path only, and an upstream message that echoes the
-// key has it redacted.
+// credentials has them redacted (in any encoding, cut copies too).
 //
 // Every failure is an *upstream.Error (the upstream answered and refused), an
 // *upstream.TransportError (no usable answer) or an *upstream.InputError (an
@@ -36,9 +36,6 @@ const apiPath = "/api/v2/usergroup"
 
 // maxMessage bounds the upstream message kept in an *upstream.Error.
 const maxMessage = 512
-
-// redacted replaces the IntegrationKey wherever the upstream echoes it.
-const redacted = "[redacted]"
 
 // errInvalidBody stands for a success body that is not the expected JSON;
 // unusable turns it into an *upstream.TransportError.
@@ -252,10 +249,11 @@ func message(rs *ResponseStatus) string {
 	return rs.Message
 }
 
-// scrub removes the IntegrationKey from s, raw and query-escaped.
+// scrub removes the credentials from s: the IntegrationKey in any encoding
+// and any cut copy of it, the CompanyId, and (upstream.Redact) query strings
+// and tokens.
 func (c *Client) scrub(s string) string {
-	k := c.creds.IntegrationKey
-	return strings.NewReplacer(k, redacted, url.QueryEscape(k), redacted).Replace(s)
+	return upstream.Redact(upstream.RedactSecrets(s, c.creds.IntegrationKey, strconv.FormatInt(c.creds.CompanyID, 10)))
 }
 
 // truncate cuts s after at most maxMessage bytes, on a rune boundary, and
