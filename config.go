@@ -232,17 +232,18 @@ func (c *Config) loadLogging(getenv func(string) string, fail func(string, strin
 func (c *Config) loadLimits(getenv func(string) string, fail func(string, string, ...any)) {
 	d := guard.DefaultLimits()
 	c.Limits = guard.Limits{
-		MaxBodyBytes:       int64(intVar(getenv, fail, "GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes), 1<<10, 64<<20)),
-		MaxTokens:          intVar(getenv, fail, "GRAPHQL_MAX_TOKENS", d.MaxTokens, 100, 1_000_000),
-		MaxDepth:           intVar(getenv, fail, "GRAPHQL_MAX_DEPTH", d.MaxDepth, 2, 1000),
-		MaxAliases:         intVar(getenv, fail, "GRAPHQL_MAX_ALIASES", d.MaxAliases, 0, 100_000),
-		MaxMutationAliases: intVar(getenv, fail, "GRAPHQL_MAX_MUTATION_ALIASES", d.MaxMutationAliases, 0, 1000),
-		MaxRootFields:      intVar(getenv, fail, "GRAPHQL_MAX_ROOT_FIELDS", d.MaxRootFields, 1, 1000),
-		MaxDirectives:      intVar(getenv, fail, "GRAPHQL_MAX_DIRECTIVES", d.MaxDirectives, 0, 100_000),
-		MaxFieldsPerSet:    intVar(getenv, fail, "GRAPHQL_MAX_FIELDS_PER_SET", d.MaxFieldsPerSet, 1, 100_000),
-		MaxDuplicateFields: intVar(getenv, fail, "GRAPHQL_MAX_DUPLICATE_FIELDS", d.MaxDuplicateFields, 1, 100_000),
-		MaxSelections:      intVar(getenv, fail, "GRAPHQL_MAX_SELECTIONS", d.MaxSelections, 1, 1_000_000),
-		MaxComplexity:      intVar(getenv, fail, "GRAPHQL_MAX_COMPLEXITY", d.MaxComplexity, 1, 100_000_000),
+		MaxBodyBytes:        int64(intVar(getenv, fail, "GRAPHQL_MAX_BODY_BYTES", int(d.MaxBodyBytes), 1<<10, 64<<20)),
+		MaxTokens:           intVar(getenv, fail, "GRAPHQL_MAX_TOKENS", d.MaxTokens, 100, 1_000_000),
+		MaxDepth:            intVar(getenv, fail, "GRAPHQL_MAX_DEPTH", d.MaxDepth, 2, 1000),
+		MaxAliases:          intVar(getenv, fail, "GRAPHQL_MAX_ALIASES", d.MaxAliases, 0, 100_000),
+		MaxMutationAliases:  intVar(getenv, fail, "GRAPHQL_MAX_MUTATION_ALIASES", d.MaxMutationAliases, 0, 1000),
+		MaxRootFields:       intVar(getenv, fail, "GRAPHQL_MAX_ROOT_FIELDS", d.MaxRootFields, 1, 1000),
+		MaxDirectives:       intVar(getenv, fail, "GRAPHQL_MAX_DIRECTIVES", d.MaxDirectives, 0, 100_000),
+		MaxFieldsPerSet:     intVar(getenv, fail, "GRAPHQL_MAX_FIELDS_PER_SET", d.MaxFieldsPerSet, 1, 100_000),
+		MaxDuplicateFields:  intVar(getenv, fail, "GRAPHQL_MAX_DUPLICATE_FIELDS", d.MaxDuplicateFields, 1, 100_000),
+		MaxSelections:       intVar(getenv, fail, "GRAPHQL_MAX_SELECTIONS", d.MaxSelections, 1, 1_000_000),
+		MaxMergeComparisons: intVar(getenv, fail, "GRAPHQL_MAX_MERGE_COMPARISONS", d.MaxMergeComparisons, 1, 100_000_000),
+		MaxComplexity:       intVar(getenv, fail, "GRAPHQL_MAX_COMPLEXITY", d.MaxComplexity, 1, 100_000_000),
 	}
 }
 

@@ -15,9 +15,9 @@ import (
 //
 //   - lookups: 100 aliased group lookups spreading an 18-field fragment
 //     (100 aliases, 2,000 expanded selections);
-//   - duplicates: 10 lookups of 9 fields repeated 20 times (1,810
-//     selections, 180 fields per set: the worst case of gqlparser's
-//     quadratic overlapping-fields check that the limits admit);
+//   - duplicates: lookups of fields repeated up to 20 times, at the merge
+//     comparison limit (the worst case of gqlparser's quadratic
+//     overlapping-fields check that the limits admit);
 //   - tokens: a list argument of 4,987 values (5,000 tokens with the
 //     comment below).
 //
@@ -26,9 +26,7 @@ import (
 func BenchmarkLargestAdmittedDocument(b *testing.B) {
 	documents := map[string]string{
 		"lookups": fragmentLookups(DefaultMaxAliases),
-		"duplicates": "{ " + aliased(DefaultMaxSelections/DefaultMaxFieldsPerSet, func(int) string {
-			return `group(id: "` + testGroupID + `") { ` + strings.Repeat(strings.Join(groupScalars[:9], " ")+" ", DefaultMaxDuplicateFields) + "}"
-		}) + "}",
+		"duplicates": mergeComparisons(DefaultMaxMergeComparisons),
 		"tokens": idsList(DefaultMaxTokens - 13), // the comment that makes a document new is a token
 	}
 	for name, doc := range documents {

@@ -28,6 +28,7 @@ const (
 	limitFieldsPerSet    = "fieldsPerSelectionSet"
 	limitDuplicateFields = "duplicateFields"
 	limitSelections      = "selections"
+	limitMergeChecks     = "mergeComparisons"
 	limitComplexity      = "complexity"
 )
 
@@ -118,6 +119,14 @@ type walker struct {
 	mutation                 bool
 	aliases, mutationAliases int
 	rootNames                map[string]bool
+	// paths numbers the response paths of the operation, by the number of
+	// the parent path and the response name; fieldsAt counts the fields at
+	// each path (merged from every selection set that reaches it).
+	paths    map[pathKey]int
+	fieldsAt []int
+	// comparisons estimates the work of gqlparser's
+	// OverlappingFieldsCanBeMerged rule on the operation.
+	comparisons int
 	// introspecting is set inside a root __schema or __type field.
 	introspecting bool
 }
@@ -133,6 +142,7 @@ func newWalker(doc *ast.QueryDocument, limits Limits, introspection bool) *walke
 func (w *walker) operation(op *ast.OperationDefinition) *gqlerror.Error {
 	w.mutation = op.Operation == ast.Mutation
 	w.aliases, w.mutationAliases, w.rootNames = 0, 0, map[string]bool{}
+	w.paths, w.fieldsAt, w.comparisons = map[pathKey]int{}, []int{0}, 0
 	if err := w.countDirectives(op.Directives); err != nil {
 		return err
 	}
@@ -146,9 +156,18 @@ func (w *walker) operation(op *ast.OperationDefinition) *gqlerror.Error {
 
 // objectFields counts the fields selected on one response object, those its
 // fragments bring in included: all of them, and those of each response name.
+// path numbers the object's response path (0: the operation's root).
 type objectFields struct {
+	path   int
 	total  int
 	byName map[string]int
+}
+
+// pathKey names a response path: its parent path and its last response
+// name.
+type pathKey struct {
+	parent int
+	name   string
 }
 
 // selectionSet walks set, whose fields are at depth and belong to the
@@ -207,10 +226,45 @@ func (w *walker) field(f *ast.Field, depth int, fields *objectFields) *gqlerror.
 			return err
 		}
 	}
-	if len(f.SelectionSet) == 0 {
-		return nil
+	return w.subSelections(f, depth, fields.path)
+}
+
+// subSelections walks the selection set of f, whose parent object has the
+// response path parent, and counts the comparisons gqlparser's
+// OverlappingFieldsCanBeMerged rule makes for f: that rule compares every
+// two fields that share a response name under fields it compared (so every
+// two fields at one response path, however many selection sets bring them
+// in), and each comparison of two fields iterates over the fields selected
+// under one of them. f is therefore charged, for each field already seen at
+// its path, one plus the fields of its own selection set. Quadratic work in
+// the validator thus stays under Limits.MaxMergeComparisons, even when every
+// selection set stays within the per-set limits (red team case 57: members
+// selected 20 times, each selecting entities 15 times).
+func (w *walker) subSelections(f *ast.Field, depth, parent int) *gqlerror.Error {
+	key := pathKey{parent: parent, name: f.Alias}
+	if key.name == "" {
+		key.name = f.Name
 	}
-	return w.selectionSet(f.SelectionSet, depth+1, &objectFields{})
+	path, ok := w.paths[key]
+	if !ok {
+		path = len(w.fieldsAt)
+		w.paths[key] = path
+		w.fieldsAt = append(w.fieldsAt, 0)
+	}
+	earlier := w.fieldsAt[path]
+	w.fieldsAt[path]++
+	children := &objectFields{path: path}
+	if len(f.SelectionSet) > 0 {
+		if err := w.selectionSet(f.SelectionSet, depth+1, children); err != nil {
+			return err
+		}
+	}
+	if w.comparisons += earlier * (1 + children.total); w.comparisons > w.limits.MaxMergeComparisons {
+		return overLimit(limitMergeChecks, w.limits.MaxMergeComparisons,
+			"the document selects the same fields at one response path too often: checking that they merge takes more than "+
+				strconv.Itoa(w.limits.MaxMergeComparisons)+" comparisons")
+	}
+	return nil
 }
 
 // countField counts f among the fields of its response object.

@@ -72,6 +72,13 @@ type Limits struct {
 	// MaxSelections caps the selections of the whole document once every
 	// fragment spread is expanded (fan-out bombs).
 	MaxSelections int
+	// MaxMergeComparisons caps the field comparisons gqlparser's
+	// OverlappingFieldsCanBeMerged rule makes on an operation, as the
+	// pre-pass estimates them: for each field, the fields met earlier at
+	// the same response path (fragments expanded) times one plus the fields
+	// it selects. Repeating a field at one path is quadratic in validation
+	// even when each selection set stays under MaxDuplicateFields.
+	MaxMergeComparisons int
 	// MaxComplexity caps the complexity of the operation that runs: one per
 	// field, the selections under a list counted once per item.
 	MaxComplexity int
@@ -79,33 +86,35 @@ type Limits struct {
 
 // Default limits (see README.md, "Query and HTTP limits").
 const (
-	DefaultMaxBodyBytes       = 256 << 10
-	DefaultMaxTokens          = 5000
-	DefaultMaxDepth           = 10
-	DefaultMaxAliases         = 100
-	DefaultMaxMutationAliases = 3
-	DefaultMaxRootFields      = 10
-	DefaultMaxDirectives      = 50
-	DefaultMaxFieldsPerSet    = 200
-	DefaultMaxDuplicateFields = 20
-	DefaultMaxSelections      = 2000
-	DefaultMaxComplexity      = 10000
+	DefaultMaxBodyBytes        = 256 << 10
+	DefaultMaxTokens           = 5000
+	DefaultMaxDepth            = 10
+	DefaultMaxAliases          = 100
+	DefaultMaxMutationAliases  = 3
+	DefaultMaxRootFields       = 10
+	DefaultMaxDirectives       = 50
+	DefaultMaxFieldsPerSet     = 200
+	DefaultMaxDuplicateFields  = 20
+	DefaultMaxSelections       = 2000
+	DefaultMaxMergeComparisons = 2000
+	DefaultMaxComplexity       = 10000
 )
 
 // DefaultLimits returns the default limits.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxBodyBytes:       DefaultMaxBodyBytes,
-		MaxTokens:          DefaultMaxTokens,
-		MaxDepth:           DefaultMaxDepth,
-		MaxAliases:         DefaultMaxAliases,
-		MaxMutationAliases: DefaultMaxMutationAliases,
-		MaxRootFields:      DefaultMaxRootFields,
-		MaxDirectives:      DefaultMaxDirectives,
-		MaxFieldsPerSet:    DefaultMaxFieldsPerSet,
-		MaxDuplicateFields: DefaultMaxDuplicateFields,
-		MaxSelections:      DefaultMaxSelections,
-		MaxComplexity:      DefaultMaxComplexity,
+		MaxBodyBytes:        DefaultMaxBodyBytes,
+		MaxTokens:           DefaultMaxTokens,
+		MaxDepth:            DefaultMaxDepth,
+		MaxAliases:          DefaultMaxAliases,
+		MaxMutationAliases:  DefaultMaxMutationAliases,
+		MaxRootFields:       DefaultMaxRootFields,
+		MaxDirectives:       DefaultMaxDirectives,
+		MaxFieldsPerSet:     DefaultMaxFieldsPerSet,
+		MaxDuplicateFields:  DefaultMaxDuplicateFields,
+		MaxSelections:       DefaultMaxSelections,
+		MaxMergeComparisons: DefaultMaxMergeComparisons,
+		MaxComplexity:       DefaultMaxComplexity,
 	}
 }
 

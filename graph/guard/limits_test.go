@@ -71,6 +71,26 @@ func membersOfGroups(pageSize int) string {
 	return fmt.Sprintf("{ groups(pageSize: 100) { entities { members(pageSize: %d) { entities { id } } } } }", pageSize)
 }
 
+// mergeComparisons is a document whose fields cost the pre-pass n merge
+// comparisons: aliased group lookups whose scalar fields are repeated, r
+// copies of a scalar costing 0+1+…+(r-1) comparisons.
+func mergeComparisons(n int) string {
+	var lookups, fields []string
+	for n > 0 {
+		r := DefaultMaxDuplicateFields
+		for r*(r-1)/2 > n {
+			r--
+		}
+		n -= r * (r - 1) / 2
+		fields = append(fields, strings.Repeat(groupScalars[len(fields)]+" ", r))
+		if len(fields) == DefaultMaxFieldsPerSet/DefaultMaxDuplicateFields || n == 0 {
+			lookups = append(lookups, strings.Join(fields, ""))
+			fields = nil
+		}
+	}
+	return "{ " + aliased(len(lookups), func(i int) string { return `group(id: "` + testGroupID + `") { ` + lookups[i] + "}" }) + "}"
+}
+
 // idsList is a document of 12 + n tokens.
 func idsList(n int) string {
 	return "{ groups(ids: [" + strings.Repeat(`"x" `, n) + "]) { total } }"
@@ -119,6 +139,9 @@ func TestDocumentLimits(t *testing.T) {
 			wantCode: CodeQueryTooComplex, wantLimit: limitDuplicateFields, wantMax: DefaultMaxDuplicateFields},
 		{name: "expanded selections", admitted: fragmentLookups(DefaultMaxSelections / 20), refused: fragmentLookups(DefaultMaxSelections/20 + 1),
 			wantCode: CodeQueryTooComplex, wantLimit: limitSelections, wantMax: DefaultMaxSelections},
+		{name: "merge comparisons",
+			admitted: mergeComparisons(DefaultMaxMergeComparisons), refused: mergeComparisons(DefaultMaxMergeComparisons + 1),
+			wantCode: CodeQueryTooComplex, wantLimit: limitMergeChecks, wantMax: DefaultMaxMergeComparisons},
 		{name: "complexity", admitted: membersOfGroups(97), refused: membersOfGroups(98),
 			wantCode: CodeQueryTooComplex, wantLimit: limitComplexity, wantMax: DefaultMaxComplexity},
 		{name: "tokens", admitted: idsList(DefaultMaxTokens - 12), refused: idsList(DefaultMaxTokens - 11),
