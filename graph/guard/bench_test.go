@@ -25,9 +25,9 @@ import (
 // an attacker can force); "warm" repeats one (both caches hit).
 func BenchmarkLargestAdmittedDocument(b *testing.B) {
 	documents := map[string]string{
-		"lookups": fragmentLookups(DefaultMaxAliases),
+		"lookups":    fragmentLookups(DefaultMaxAliases),
 		"duplicates": mergeComparisons(DefaultMaxMergeComparisons),
-		"tokens": idsList(DefaultMaxTokens - 13), // the comment that makes a document new is a token
+		"tokens":     idsList(DefaultMaxTokens - 13), // the comment that makes a document new is a token
 	}
 	for name, doc := range documents {
 		for _, cold := range []bool{true, false} {
