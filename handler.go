@@ -77,7 +77,7 @@ func (g *gateway) graphQL() http.Handler {
 		es = graph.Direct(es, g.telemetry.ObserveExecutor)
 	}
 	srv := handler.New(es)
-	srv.SetQueryCache(newQueryCache(queryCacheSize))
+	srv.SetQueryCache(guard.NewQueryCache(queryCacheSize, es.Schema(), g.cfg.Limits.MaxTokens))
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(g.log))
 	srv.SetRecoverFunc(resolvers.Recover(g.log))
 	g.telemetry.Instrument(srv)

@@ -2,7 +2,6 @@ package guard
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"strconv"
 
@@ -15,7 +14,8 @@ import (
 )
 
 // checkedCacheSize is how many documents that passed the pre-pass are
-// remembered (keyed by a hash of their text, so the cache holds no query).
+// remembered (keyed by documentKey, a hash of their tokens, so the cache
+// holds no query and a changed comment does not miss it).
 const checkedCacheSize = 1000
 
 // Names of the limits, as extensions.limit reports them.
@@ -75,12 +75,13 @@ func newChecker(schema *ast.Schema, limits Limits, introspection bool) *checker 
 
 // check parses query within the token limit, rejects fragment cycles and
 // unused fragments, and walks every operation against the limits. A
-// document that passed once is not checked again.
-func (c *checker) check(ctx context.Context, query string) (*document, *refusal) {
-	sum := sha256.Sum256([]byte(query))
-	key := string(sum[:])
-	if d, ok := c.cache.Get(ctx, key); ok {
-		return d, nil
+// document that passed once is not checked again: the result is cached
+// under key (documentKey's; "" caches nothing).
+func (c *checker) check(ctx context.Context, key, query string) (*document, *refusal) {
+	if key != "" {
+		if d, ok := c.cache.Get(ctx, key); ok {
+			return d, nil
+		}
 	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, c.limits.MaxTokens)
 	if err != nil {
@@ -101,7 +102,9 @@ func (c *checker) check(ctx context.Context, query string) (*document, *refusal)
 		}
 		d.operations[op.Name] = op.Operation
 	}
-	c.cache.Add(ctx, key, d)
+	if key != "" {
+		c.cache.Add(ctx, key, d)
+	}
 	return d, nil
 }
 

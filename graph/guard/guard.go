@@ -190,8 +190,9 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	media := negotiate(r.Header.Get("Accept"))
 	params, ref := g.read(w, r)
+	var key string
 	if ref == nil {
-		ref = g.checkDocument(r, params)
+		key, ref = g.checkDocument(r, params)
 	}
 	if ref != nil {
 		g.refuse(w, r, media, ref)
@@ -199,7 +200,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), &request{params: params, media: media})))
+	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), &request{params: params, media: media, key: key})))
 }
 
 // read decodes the request's GraphQL parameters from a GET query string or a
@@ -215,15 +216,17 @@ func (g *guard) read(w http.ResponseWriter, r *http.Request) (*graphql.RawParams
 }
 
 // checkDocument runs the pre-validation pass; a GET may only name a query.
-func (g *guard) checkDocument(r *http.Request, params *graphql.RawParams) *refusal {
-	doc, ref := g.check.check(r.Context(), params.Query)
+// It returns the document's cache key ("" when it is not cached).
+func (g *guard) checkDocument(r *http.Request, params *graphql.RawParams) (string, *refusal) {
+	key, _ := documentKey(params.Query, g.limits.MaxTokens)
+	doc, ref := g.check.check(r.Context(), key, params.Query)
 	if ref != nil {
-		return ref
+		return "", ref
 	}
 	if op, ok := doc.operation(params.OperationName); r.Method == http.MethodGet && ok && op != ast.Query {
-		return methodNotAllowed(http.MethodPost, msgGETQueriesOnly)
+		return "", methodNotAllowed(http.MethodPost, msgGETQueriesOnly)
 	}
-	return nil
+	return key, nil
 }
 
 // rulesWithoutSuggestions are gqlparser's default validation rules with

@@ -259,11 +259,18 @@ func TestSuggestions(t *testing.T) {
 
 func TestCheckedDocumentsAreRemembered(t *testing.T) {
 	c := newChecker(newEnvSchema(), DefaultLimits(), true)
-	first, ref := c.check(context.Background(), "query Q { __typename } mutation M { __typename }")
-	require.Nil(t, ref)
-	again, ref := c.check(context.Background(), "query Q { __typename } mutation M { __typename }")
-	require.Nil(t, ref)
-	assert.Same(t, first, again)
+	check := func(query string) *document {
+		key, ok := documentKey(query, DefaultMaxTokens)
+		require.True(t, ok)
+		d, ref := c.check(context.Background(), key, query)
+		require.Nil(t, ref)
+		return d
+	}
+	first := check("query Q { __typename } mutation M { __typename }")
+	assert.Same(t, first, check("query Q { __typename } mutation M { __typename }"))
+	assert.Same(t, first, check("# another comment\nquery Q {\n  __typename\n}, mutation M { __typename } # end"),
+		"comments, white space and commas do not change the key")
+	assert.NotSame(t, first, check("query Q { __typename } mutation N { __typename }"))
 	op, ok := first.operation("M")
 	assert.True(t, ok)
 	assert.Equal(t, "mutation", string(op))

@@ -21,6 +21,8 @@ import (
 type request struct {
 	params *graphql.RawParams
 	media  string
+	// key is the document's cache key ("" when it is not cached).
+	key string
 }
 
 type requestKey struct{}
