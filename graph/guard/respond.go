@@ -42,6 +42,7 @@ const (
 	msgNotObject      = "the request body must be a JSON object {query, operationName, variables, extensions}"
 	msgFieldTypes     = "query and operationName must be strings, variables and extensions JSON objects"
 	msgTrailing       = "the request body holds data after its JSON object"
+	msgDuplicateName  = "the request repeats a member or parameter name (names are case-sensitive and must be unique)"
 	msgNoQuery        = "the request has no query"
 	msgQueryString    = "the query string could not be parsed"
 	msgGETQueriesOnly = "GET serves queries only: send mutations with POST"
