@@ -52,8 +52,11 @@ func (g *gateway) Handler() http.Handler {
 	idempotent := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryOptions{}),
 		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes, Scope: callerScope})
 	authenticate := auth.Middleware(g.authn, auth.Options{Log: g.log, CORSOrigins: g.cfg.CORSOrigins})
-	mux.Handle("/query", g.telemetry.Middleware(authenticate(gzhttp.GzipHandler(idempotent(g.perRequest(
-		quota.Middleware(g.graphQL())))))))
+	shed := g.cfg.Shed
+	shed.Log = g.log
+	callerRate := guard.CallerRate(guard.CallerRateOptions{PerMinute: g.cfg.CallerRequestsPerMinute, Caller: callerScope, Log: g.log})
+	mux.Handle("/query", g.telemetry.Middleware(guard.Shed(shed)(authenticate(callerRate(gzhttp.GzipHandler(idempotent(g.perRequest(
+		quota.Middleware(g.graphQL())))))))))
 	if g.cfg.IDE {
 		mux.Handle("GET /{$}", ide.Handler(ide.Options{Title: "Directory gateway", Endpoint: "/query"}))
 	}

@@ -23,7 +23,6 @@
 package guard
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -157,16 +156,12 @@ func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(complexityLimit{max: opts.Limits.MaxComplexity, listSizes: opts.ListSizes})
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	return &guard{
 		next:    srv,
 		limits:  opts.Limits,
 		check:   newChecker(schema, opts.Limits, opts.Introspection),
 		origins: newOrigins(opts.CORSOrigins),
-		log:     log,
+		log:     orDiscard(opts.Log),
 	}
 }
 
@@ -195,7 +190,7 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key, ref = g.checkDocument(r, params)
 	}
 	if ref != nil {
-		g.refuse(w, r, media, ref)
+		refuse(g.log, w, r, media, ref)
 		return
 	}
 	params.Headers = r.Header
