@@ -36,8 +36,8 @@ type ShedOptions struct {
 	// MaxInFlight bounds the requests being served; one more waits up to
 	// QueueWait for a slot.
 	MaxInFlight int
-	// QueueWait is how long a request waits for a slot or for its body
-	// budget before it is refused with 503.
+	// QueueWait is how long a request waits for a slot, then for its body
+	// budget, before it is refused with 503.
 	QueueWait time.Duration
 	// MaxBodyBytesInFlight bounds the body bytes of the requests being
 	// served: a POST holds its Content-Length, or MaxBodyBytes when its
@@ -52,8 +52,8 @@ type ShedOptions struct {
 }
 
 // Shed returns the middleware that sheds load instead of queueing it: a
-// request waits at most o.QueueWait for one of o.MaxInFlight slots and for
-// its body's bytes out of o.MaxBodyBytesInFlight, else it is answered 503
+// request waits at most o.QueueWait for one of o.MaxInFlight slots, then as
+// long for its body's bytes out of o.MaxBodyBytesInFlight, else it is answered 503
 // with Retry-After and RATE_LIMITED at once, before its body is read. Put
 // it around everything that spends CPU or memory on a request
 // (authentication included); never around /healthz or /metrics.
@@ -63,15 +63,13 @@ func Shed(o ShedOptions) func(http.Handler) http.Handler {
 	log := orDiscard(o.Log)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), o.QueueWait)
-			defer cancel()
-			if slots.Acquire(ctx, 1) != nil {
+			if !acquire(r.Context(), slots, 1, o.QueueWait) {
 				refuse(log, w, r, negotiate(r.Header.Get("Accept")), busy(msgBusy))
 				return
 			}
 			defer slots.Release(1)
 			if n := bodyWeight(r, o.MaxBodyBytes); n > 0 {
-				if bodies.Acquire(ctx, n) != nil {
+				if !acquire(r.Context(), bodies, n, o.QueueWait) {
 					refuse(log, w, r, negotiate(r.Header.Get("Accept")), busy(msgBodiesBusy))
 					return
 				}
@@ -80,6 +78,18 @@ func Shed(o ShedOptions) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// acquire takes n of s, waiting at most wait when they are not free now
+// (a request whose goroutine starts late on a busy machine still gets free
+// capacity).
+func acquire(ctx context.Context, s *semaphore.Weighted, n int64, wait time.Duration) bool {
+	if s.TryAcquire(n) {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	return s.Acquire(ctx, n) == nil
 }
 
 // bodyWeight is the body bytes r holds: its declared length, or limit when
