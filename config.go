@@ -258,10 +258,12 @@ func (c *Config) loadLimits(getenv func(string) string, fail func(string, string
 
 // Admission defaults (README "Query and HTTP limits").
 const (
-	// defaultMaxInFlight is about four upstream concurrency bounds (32
-	// each) of requests: beyond it, requests only queue behind the
-	// upstream limits while their callers wait.
-	defaultMaxInFlight = 128
+	// defaultMaxInFlight lets a burst of a couple of hundred concurrent
+	// requests through (most of a request's time is spent waiting on an
+	// upstream: 200 at once at token expiry is a hardening case), while a
+	// flood that would only queue behind the upstream limits (32 calls in
+	// flight each) is shed.
+	defaultMaxInFlight = 256
 	// defaultQueueWait is how long a request waits for a slot before 503.
 	defaultQueueWait = 100 * time.Millisecond
 	// defaultMaxBodyBytesInFlight holds 32 bodies at the default 256 KiB
