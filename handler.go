@@ -53,8 +53,9 @@ func (g *gateway) Handler() http.Handler {
 		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes, Scope: callerScope})
 	authenticate := auth.Middleware(g.authn, auth.Options{Log: g.log, CORSOrigins: g.cfg.CORSOrigins})
 	shed := g.cfg.Shed
-	shed.Log = g.log
-	callerRate := guard.CallerRate(guard.CallerRateOptions{PerMinute: g.cfg.CallerRequestsPerMinute, Caller: callerScope, Log: g.log})
+	shed.Log, shed.CORSOrigins = g.log, g.cfg.CORSOrigins
+	callerRate := guard.CallerRate(guard.CallerRateOptions{PerMinute: g.cfg.CallerRequestsPerMinute, Caller: callerScope,
+		CORSOrigins: g.cfg.CORSOrigins, Log: g.log})
 	mux.Handle("/query", g.telemetry.Middleware(guard.Shed(shed)(authenticate(callerRate(gzhttp.GzipHandler(idempotent(g.perRequest(
 		quota.Middleware(g.graphQL())))))))))
 	if g.cfg.IDE {

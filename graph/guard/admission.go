@@ -47,6 +47,9 @@ type ShedOptions struct {
 	// MaxBodyBytes is the cap of one body (Limits.MaxBodyBytes): a larger
 	// declared body is refused 413 unread, so it holds nothing.
 	MaxBodyBytes int64
+	// CORSOrigins are the browser origins that may read a refusal (as
+	// Options.CORSOrigins).
+	CORSOrigins []string
 	// Log receives one debug line per refused request. Nil discards.
 	Log *slog.Logger
 }
@@ -56,21 +59,26 @@ type ShedOptions struct {
 // long for its body's bytes out of o.MaxBodyBytesInFlight, else it is answered 503
 // with Retry-After and RATE_LIMITED at once, before its body is read. Put
 // it around everything that spends CPU or memory on a request
-// (authentication included); never around /healthz or /metrics.
+// (authentication included); never around /healthz or /metrics. CORS
+// preflights, which run nothing, pass.
 func Shed(o ShedOptions) func(http.Handler) http.Handler {
 	slots := semaphore.NewWeighted(int64(o.MaxInFlight))
 	bodies := semaphore.NewWeighted(o.MaxBodyBytesInFlight)
-	log := orDiscard(o.Log)
+	a := admission{log: orDiscard(o.Log), origins: newOrigins(o.CORSOrigins)}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodOptions {
+				next.ServeHTTP(w, r)
+				return
+			}
 			if !acquire(r.Context(), slots, 1, o.QueueWait) {
-				refuse(log, w, r, negotiate(r.Header.Get("Accept")), busy(msgBusy))
+				a.refuse(w, r, busy(msgBusy))
 				return
 			}
 			defer slots.Release(1)
 			if n := bodyWeight(r, o.MaxBodyBytes); n > 0 {
 				if !acquire(r.Context(), bodies, n, o.QueueWait) {
-					refuse(log, w, r, negotiate(r.Header.Get("Accept")), busy(msgBodiesBusy))
+					a.refuse(w, r, busy(msgBodiesBusy))
 					return
 				}
 				defer bodies.Release(n)
@@ -123,6 +131,9 @@ type CallerRateOptions struct {
 	MaxCallers int
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// CORSOrigins are the browser origins that may read a refusal (as
+	// Options.CORSOrigins).
+	CORSOrigins []string
 	// Log receives one debug line per refused request. Nil discards.
 	Log *slog.Logger
 }
@@ -136,6 +147,7 @@ const DefaultMaxCallers = 10_000
 // upstream calls would refuse only after validation (graph/quota) cannot
 // spend the CPU of validation at will. A request over the rate is answered
 // 429 with Retry-After and RATE_LIMITED. It must run after authentication.
+// CORS preflights, which run nothing and name no caller, pass.
 func CallerRate(o CallerRateOptions) func(http.Handler) http.Handler {
 	if o.PerMinute <= 0 {
 		return func(next http.Handler) http.Handler { return next }
@@ -146,7 +158,7 @@ func CallerRate(o CallerRateOptions) func(http.Handler) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	log := orDiscard(o.Log)
+	a := admission{log: orDiscard(o.Log), origins: newOrigins(o.CORSOrigins)}
 	buckets, _ := lru.New[string, *rate.Limiter](o.MaxCallers) // only fails for a size <= 0
 	bucket := func(caller string) *rate.Limiter {
 		if b, ok := buckets.Get(caller); ok {
@@ -160,6 +172,10 @@ func CallerRate(o CallerRateOptions) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodOptions {
+				next.ServeHTTP(w, r)
+				return
+			}
 			now := o.Now()
 			res := bucket(o.Caller(r)).ReserveN(now, 1)
 			if wait := res.DelayFrom(now); wait > 0 {
@@ -168,13 +184,27 @@ func CallerRate(o CallerRateOptions) func(http.Handler) http.Handler {
 				e := coded("this caller sends more than "+strconv.Itoa(o.PerMinute)+" requests a minute; retry in "+
 					strconv.Itoa(secs)+" s", CodeRateLimited)
 				e.Extensions["retryAfter"] = secs
-				refuse(log, w, r, negotiate(r.Header.Get("Accept")),
-					&refusal{status: http.StatusTooManyRequests, retryAfter: secs, errs: []*gqlerror.Error{e}})
+				a.refuse(w, r, &refusal{status: http.StatusTooManyRequests, retryAfter: secs, errs: []*gqlerror.Error{e}})
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// admission answers the requests an admission limit refused.
+type admission struct {
+	log     *slog.Logger
+	origins origins
+}
+
+// refuse answers r with ref, readable (Retry-After included) by the allowed
+// browser origins.
+func (a admission) refuse(w http.ResponseWriter, r *http.Request, ref *refusal) {
+	if a.origins.allow(w, r) {
+		w.Header().Set("Access-Control-Expose-Headers", "Retry-After")
+	}
+	refuse(a.log, w, r, negotiate(r.Header.Get("Accept")), ref)
 }
 
 // orDiscard is log, or a logger that discards when log is nil.

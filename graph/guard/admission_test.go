@@ -69,3 +69,22 @@ func TestShedBoundsRequestsAndBodyBytes(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, http.StatusOK, send("x", -1, false))
 }
+
+func TestAdmissionRefusalsAreReadableByAllowedOriginsAndPreflightsPass(t *testing.T) {
+	const origin = "https://app.example.com"
+	h := CallerRate(CallerRateOptions{PerMinute: 1, Caller: func(*http.Request) string { return "" }, CORSOrigins: []string{origin}})(
+		http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	send := func(method string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "/", nil)
+		req.Header.Set("Origin", origin)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	require.Equal(t, http.StatusNoContent, send(http.MethodGet).Code)
+	rec := send(http.MethodGet)
+	require.Equal(t, http.StatusTooManyRequests, rec.Code)
+	assert.Equal(t, origin, rec.Header().Get("Access-Control-Allow-Origin"))
+	assert.Equal(t, "Retry-After", rec.Header().Get("Access-Control-Expose-Headers"))
+	assert.Equal(t, http.StatusNoContent, send(http.MethodOptions).Code, "a preflight runs nothing and is not charged")
+}
