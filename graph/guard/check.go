@@ -20,16 +20,16 @@ const checkedCacheSize = 1000
 
 // Names of the limits, as extensions.limit reports them.
 const (
-	limitDepth           = "depth"
-	limitAliases         = "aliases"
-	limitMutationAliases = "mutationAliases"
-	limitRootFields      = "rootFields"
-	limitDirectives      = "directives"
-	limitFieldsPerSet    = "fieldsPerSelectionSet"
-	limitDuplicateFields = "duplicateFields"
-	limitSelections      = "selections"
-	limitMergeChecks     = "mergeComparisons"
-	limitComplexity      = "complexity"
+	limitDepth            = "depth"
+	limitAliases          = "aliases"
+	limitMutationAliases  = "mutationAliases"
+	limitRootFields       = "rootFields"
+	limitDirectives       = "directives"
+	limitFieldsPerSet     = "fieldsPerSelectionSet"
+	limitDuplicateFields  = "duplicateFields"
+	limitSelections       = "selections"
+	limitMergeComparisons = "mergeComparisons"
+	limitComplexity       = "complexity"
 )
 
 // document is what the pre-pass keeps of a document that passed: the kind
@@ -263,7 +263,7 @@ func (w *walker) subSelections(f *ast.Field, depth, parent int) *gqlerror.Error 
 		}
 	}
 	if w.comparisons += earlier * (1 + children.total); w.comparisons > w.limits.MaxMergeComparisons {
-		return overLimit(limitMergeChecks, w.limits.MaxMergeComparisons,
+		return overLimit(limitMergeComparisons, w.limits.MaxMergeComparisons,
 			"the document selects the same fields at one response path too often: checking that they merge takes more than "+
 				strconv.Itoa(w.limits.MaxMergeComparisons)+" comparisons")
 	}

@@ -9,10 +9,18 @@
 // a cheap pre-validation pass over the document (a parser token limit,
 // fragment cycles and unused fragments, then one walk capping depth,
 // aliases, root fields, directives, fields and repeated fields per selection
-// set, and expanded selections). Only then does gqlgen parse and validate
-// the document, through the guard's own transport, which also owns the HTTP
+// set, expanded selections, and the field comparisons of gqlparser's
+// overlapping-fields check). Only then does gqlgen parse and validate the
+// document, through the guard's own transport, which also owns the HTTP
 // status of every answer. After validation a complexity limit weighs list
-// fields by their page size or id count.
+// fields by their page size or id count. Both the pre-pass and gqlgen's
+// document cache (QueryCache) are keyed by the document's tokens, so a
+// changed comment or layout hits them.
+//
+// Two admission middlewares act before the guard, on arrival: Shed bounds
+// the requests in flight and their body bytes (503 when saturated), and
+// CallerRate each caller's requests a minute (429), both RATE_LIMITED with
+// Retry-After.
 //
 // Every refusal is a GraphQL response with errors[].extensions.code and no
 // data: BAD_REQUEST (405, 415 or 400), PAYLOAD_TOO_LARGE (413), and

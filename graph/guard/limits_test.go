@@ -141,7 +141,7 @@ func TestDocumentLimits(t *testing.T) {
 			wantCode: CodeQueryTooComplex, wantLimit: limitSelections, wantMax: DefaultMaxSelections},
 		{name: "merge comparisons",
 			admitted: mergeComparisons(DefaultMaxMergeComparisons), refused: mergeComparisons(DefaultMaxMergeComparisons + 1),
-			wantCode: CodeQueryTooComplex, wantLimit: limitMergeChecks, wantMax: DefaultMaxMergeComparisons},
+			wantCode: CodeQueryTooComplex, wantLimit: limitMergeComparisons, wantMax: DefaultMaxMergeComparisons},
 		{name: "complexity", admitted: membersOfGroups(97), refused: membersOfGroups(98),
 			wantCode: CodeQueryTooComplex, wantLimit: limitComplexity, wantMax: DefaultMaxComplexity},
 		{name: "tokens", admitted: idsList(DefaultMaxTokens - 12), refused: idsList(DefaultMaxTokens - 11),
