@@ -74,7 +74,7 @@ func TestFragmentCyclesInAChildProcess(t *testing.T) {
 
 // childAddress reads the child's base URL from its first line of output and
 // then waits for it to exit in the background (into exited).
-func childAddress(t *testing.T, stdout io.Reader, exited chan error, child *exec.Cmd) string {
+func childAddress(t testing.TB, stdout io.Reader, exited chan error, child *exec.Cmd) string {
 	t.Helper()
 	lines := make(chan string, 1)
 	go func() {

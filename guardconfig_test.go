@@ -35,3 +35,28 @@ func TestConfiguredLimitApplies(t *testing.T) {
 	assert.Equal(t, []string{codeTooComplex}, r.codes())
 	assert.EqualValues(t, 2, r.Errors[0].Extensions["max"])
 }
+
+func TestAdmissionConfiguration(t *testing.T) {
+	c, err := loadConfig(getenv(fullEnv()))
+	require.NoError(t, err)
+	assert.Equal(t, defaultMaxInFlight, c.Shed.MaxInFlight)
+	assert.Equal(t, defaultQueueWait, c.Shed.QueueWait)
+	assert.EqualValues(t, defaultMaxBodyBytesInFlight, c.Shed.MaxBodyBytesInFlight)
+	assert.Equal(t, c.Limits.MaxBodyBytes, c.Shed.MaxBodyBytes)
+	assert.Equal(t, defaultCallerRequestsPerMinute, c.CallerRequestsPerMinute)
+
+	c, err = loadConfig(getenv(nil))
+	require.NoError(t, err)
+	assert.Zero(t, c.CallerRequestsPerMinute, "demo mode: no per-caller request rate unless set")
+
+	c, err = loadConfig(getenv(map[string]string{"GRAPHQL_MAX_BODY_BYTES": "16777216"}))
+	require.NoError(t, err)
+	assert.EqualValues(t, 16<<20, c.Shed.MaxBodyBytesInFlight, "the default budget holds at least one body at the cap")
+
+	_, err = loadConfig(getenv(map[string]string{"GATEWAY_MAX_BODY_BYTES_IN_FLIGHT": "1000", "GATEWAY_MAX_IN_FLIGHT": "0",
+		"GATEWAY_QUEUE_WAIT": "1h", "GATEWAY_CALLER_REQUESTS_PER_MINUTE": "-1"}))
+	require.Error(t, err)
+	for _, name := range []string{"GATEWAY_MAX_BODY_BYTES_IN_FLIGHT", "GATEWAY_MAX_IN_FLIGHT", "GATEWAY_QUEUE_WAIT", "GATEWAY_CALLER_REQUESTS_PER_MINUTE"} {
+		assert.Contains(t, err.Error(), name)
+	}
+}

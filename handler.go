@@ -52,8 +52,12 @@ func (g *gateway) Handler() http.Handler {
 	idempotent := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryOptions{}),
 		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes, Scope: callerScope})
 	authenticate := auth.Middleware(g.authn, auth.Options{Log: g.log, CORSOrigins: g.cfg.CORSOrigins})
-	mux.Handle("/query", g.telemetry.Middleware(authenticate(gzhttp.GzipHandler(idempotent(g.perRequest(
-		quota.Middleware(g.graphQL())))))))
+	shed := g.cfg.Shed
+	shed.Log, shed.CORSOrigins = g.log, g.cfg.CORSOrigins
+	callerRate := guard.CallerRate(guard.CallerRateOptions{PerMinute: g.cfg.CallerRequestsPerMinute, Caller: callerScope,
+		CORSOrigins: g.cfg.CORSOrigins, Log: g.log})
+	mux.Handle("/query", g.telemetry.Middleware(guard.Shed(shed)(authenticate(callerRate(gzhttp.GzipHandler(idempotent(g.perRequest(
+		quota.Middleware(g.graphQL())))))))))
 	if g.cfg.IDE {
 		mux.Handle("GET /{$}", ide.Handler(ide.Options{Title: "Directory gateway", Endpoint: "/query"}))
 	}
@@ -78,7 +82,7 @@ func (g *gateway) graphQL() http.Handler {
 		es = graph.Direct(es, g.telemetry.ObserveExecutor)
 	}
 	srv := handler.New(es)
-	srv.SetQueryCache(newQueryCache(queryCacheSize))
+	srv.SetQueryCache(guard.NewQueryCache(queryCacheSize, es.Schema(), g.cfg.Limits.MaxTokens))
 	srv.SetErrorPresenter(resolvers.ErrorPresenter(g.log))
 	srv.SetRecoverFunc(resolvers.Recover(g.log))
 	g.telemetry.Instrument(srv)

@@ -108,6 +108,12 @@ func TestHostileDocumentsAreRefusedWithoutUpstreamCalls(t *testing.T) {
 		{"5,000 duplicate fields", `{ group(id: "` + demodata.GroupID(1) + `") { ` + strings.Repeat("id ", 5000) + "} }", codeParseFailed, ""},
 		{"1,000 duplicate fields", `{ group(id: "` + demodata.GroupID(1) + `") { ` + strings.Repeat("id ", 1000) + "} }", codeTooComplex, "duplicateFields"},
 		{"fragment fan-out bomb (24 levels)", fragmentFanOut(24), codeTooComplex, "duplicateFields"},
+		{"members ×20 { entities ×15 } (red team case 57)", `{ group(id: "` + demodata.GroupID(1) + `") { ` +
+			strings.Repeat("members(pageSize: 1) { "+strings.Repeat("entities { id name email title username } ", 15)+"} ", 20) + "} }",
+			codeTooComplex, "mergeComparisons"},
+		{"manager ×20 { manager ×20 } (red team case 57)", `{ group(id: "` + demodata.GroupID(1) + `") { members(pageSize: 1) { entities { ` +
+			strings.Repeat("manager { "+strings.Repeat("manager { manager { id } } ", 20)+"} ", 20) + "} } } }",
+			codeTooComplex, "mergeComparisons"},
 		{"complexity", `{ groups(pageSize: 100) { entities { members(pageSize: 100) { entities { id name } } } } }`, codeTooComplex, "complexity"},
 		{"4 aliased mutation fields", aliasedDeletes(4), codeTooComplex, "mutationAliases"},
 		{"10,000 inline ids", `{ groups(ids: [` + strings.Repeat(`"x" `, 10_000) + `]) { total } }`, codeParseFailed, ""},

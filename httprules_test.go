@@ -55,6 +55,15 @@ func TestHTTPRulesRefuseWithoutUpstreamCalls(t *testing.T) {
 		{"GET carrying a mutation", http.MethodGet, getMutation, "", "", 405},
 		{"trailing data", http.MethodPost, "/query", "application/json", createGroupBody + "{}", 400},
 		{"PUT", http.MethodPut, "/query", "application/json", createGroupBody, 405},
+		// Case 22: a proxy reading the first query member sees { __typename }.
+		{"duplicate query member", http.MethodPost, "/query", "application/json",
+			`{"query":"{ __typename }","query":"{ groups(pageSize: 1) { total } }"}`, 400},
+		{"case-variant query member", http.MethodPost, "/query", "application/json",
+			`{"query":"{ __typename }","QUERY":"{ groups(pageSize: 1) { total } }"}`, 400},
+		{"duplicate variable", http.MethodPost, "/query", "application/json",
+			`{"query":"query($p: Int) { groups(pageSize: $p) { total } }","variables":{"p":1,"p":2}}`, 400},
+		{"repeated GET query parameter", http.MethodGet,
+			"/query?query=" + url.QueryEscape("{ __typename }") + "&query=" + url.QueryEscape("{ groups(pageSize: 1) { total } }"), "", "", 400},
 	}
 	e := setup(t, nil)
 	for _, tt := range tests {

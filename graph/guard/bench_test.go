@@ -15,21 +15,20 @@ import (
 //
 //   - lookups: 100 aliased group lookups spreading an 18-field fragment
 //     (100 aliases, 2,000 expanded selections);
-//   - duplicates: 10 lookups of 9 fields repeated 20 times (1,810
-//     selections, 180 fields per set: the worst case of gqlparser's
-//     quadratic overlapping-fields check that the limits admit);
-//   - tokens: a list argument of 4,987 values (5,000 tokens with the
-//     comment below).
+//   - duplicates: lookups of fields repeated up to 20 times, at the merge
+//     comparison limit (the worst case of gqlparser's quadratic
+//     overlapping-fields check that the limits admit);
+//   - tokens: a list argument of 4,986 values (5,000 tokens with the
+//     operation name below).
 //
-// "cold" sends a new document every time (both caches miss: the worst case
-// an attacker can force); "warm" repeats one (both caches hit).
+// "cold" sends a new document every time, by naming its operation anew
+// (both caches miss: the worst case an attacker can force); "warm" repeats
+// one (both caches hit).
 func BenchmarkLargestAdmittedDocument(b *testing.B) {
 	documents := map[string]string{
-		"lookups": fragmentLookups(DefaultMaxAliases),
-		"duplicates": "{ " + aliased(DefaultMaxSelections/DefaultMaxFieldsPerSet, func(int) string {
-			return `group(id: "` + testGroupID + `") { ` + strings.Repeat(strings.Join(groupScalars[:9], " ")+" ", DefaultMaxDuplicateFields) + "}"
-		}) + "}",
-		"tokens": idsList(DefaultMaxTokens - 13), // the comment that makes a document new is a token
+		"lookups":    fragmentLookups(DefaultMaxAliases),
+		"duplicates": mergeComparisons(DefaultMaxMergeComparisons),
+		"tokens":     idsList(DefaultMaxTokens - 14), // the operation name that makes a document new is 2 tokens
 	}
 	for name, doc := range documents {
 		for _, cold := range []bool{true, false} {
@@ -39,7 +38,7 @@ func BenchmarkLargestAdmittedDocument(b *testing.B) {
 				for i := 0; b.Loop(); i++ {
 					query := doc
 					if cold {
-						query += " # " + strconv.Itoa(i)
+						query = "query Q" + strconv.Itoa(i) + " " + query
 					}
 					body, _ := json.Marshal(map[string]string{"query": query})
 					req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))

@@ -2,7 +2,6 @@ package guard
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"strconv"
 
@@ -15,20 +14,22 @@ import (
 )
 
 // checkedCacheSize is how many documents that passed the pre-pass are
-// remembered (keyed by a hash of their text, so the cache holds no query).
+// remembered (keyed by documentKey, a hash of their tokens, so the cache
+// holds no query and a changed comment does not miss it).
 const checkedCacheSize = 1000
 
 // Names of the limits, as extensions.limit reports them.
 const (
-	limitDepth           = "depth"
-	limitAliases         = "aliases"
-	limitMutationAliases = "mutationAliases"
-	limitRootFields      = "rootFields"
-	limitDirectives      = "directives"
-	limitFieldsPerSet    = "fieldsPerSelectionSet"
-	limitDuplicateFields = "duplicateFields"
-	limitSelections      = "selections"
-	limitComplexity      = "complexity"
+	limitDepth            = "depth"
+	limitAliases          = "aliases"
+	limitMutationAliases  = "mutationAliases"
+	limitRootFields       = "rootFields"
+	limitDirectives       = "directives"
+	limitFieldsPerSet     = "fieldsPerSelectionSet"
+	limitDuplicateFields  = "duplicateFields"
+	limitSelections       = "selections"
+	limitMergeComparisons = "mergeComparisons"
+	limitComplexity       = "complexity"
 )
 
 // document is what the pre-pass keeps of a document that passed: the kind
@@ -74,12 +75,13 @@ func newChecker(schema *ast.Schema, limits Limits, introspection bool) *checker 
 
 // check parses query within the token limit, rejects fragment cycles and
 // unused fragments, and walks every operation against the limits. A
-// document that passed once is not checked again.
-func (c *checker) check(ctx context.Context, query string) (*document, *refusal) {
-	sum := sha256.Sum256([]byte(query))
-	key := string(sum[:])
-	if d, ok := c.cache.Get(ctx, key); ok {
-		return d, nil
+// document that passed once is not checked again: the result is cached
+// under key (documentKey's; "" caches nothing).
+func (c *checker) check(ctx context.Context, key, query string) (*document, *refusal) {
+	if key != "" {
+		if d, ok := c.cache.Get(ctx, key); ok {
+			return d, nil
+		}
 	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, c.limits.MaxTokens)
 	if err != nil {
@@ -100,7 +102,9 @@ func (c *checker) check(ctx context.Context, query string) (*document, *refusal)
 		}
 		d.operations[op.Name] = op.Operation
 	}
-	c.cache.Add(ctx, key, d)
+	if key != "" {
+		c.cache.Add(ctx, key, d)
+	}
 	return d, nil
 }
 
@@ -118,6 +122,14 @@ type walker struct {
 	mutation                 bool
 	aliases, mutationAliases int
 	rootNames                map[string]bool
+	// paths numbers the response paths of the operation, by the number of
+	// the parent path and the response name; fieldsAt counts the fields at
+	// each path (merged from every selection set that reaches it).
+	paths    map[pathKey]int
+	fieldsAt []int
+	// comparisons estimates the work of gqlparser's
+	// OverlappingFieldsCanBeMerged rule on the operation.
+	comparisons int
 	// introspecting is set inside a root __schema or __type field.
 	introspecting bool
 }
@@ -133,6 +145,7 @@ func newWalker(doc *ast.QueryDocument, limits Limits, introspection bool) *walke
 func (w *walker) operation(op *ast.OperationDefinition) *gqlerror.Error {
 	w.mutation = op.Operation == ast.Mutation
 	w.aliases, w.mutationAliases, w.rootNames = 0, 0, map[string]bool{}
+	w.paths, w.fieldsAt, w.comparisons = map[pathKey]int{}, []int{0}, 0
 	if err := w.countDirectives(op.Directives); err != nil {
 		return err
 	}
@@ -146,9 +159,18 @@ func (w *walker) operation(op *ast.OperationDefinition) *gqlerror.Error {
 
 // objectFields counts the fields selected on one response object, those its
 // fragments bring in included: all of them, and those of each response name.
+// path numbers the object's response path (0: the operation's root).
 type objectFields struct {
+	path   int
 	total  int
 	byName map[string]int
+}
+
+// pathKey names a response path: its parent path and its last response
+// name.
+type pathKey struct {
+	parent int
+	name   string
 }
 
 // selectionSet walks set, whose fields are at depth and belong to the
@@ -207,10 +229,45 @@ func (w *walker) field(f *ast.Field, depth int, fields *objectFields) *gqlerror.
 			return err
 		}
 	}
-	if len(f.SelectionSet) == 0 {
-		return nil
+	return w.subSelections(f, depth, fields.path)
+}
+
+// subSelections walks the selection set of f, whose parent object has the
+// response path parent, and counts the comparisons gqlparser's
+// OverlappingFieldsCanBeMerged rule makes for f: that rule compares every
+// two fields that share a response name under fields it compared (so every
+// two fields at one response path, however many selection sets bring them
+// in), and each comparison of two fields iterates over the fields selected
+// under one of them. f is therefore charged, for each field already seen at
+// its path, one plus the fields of its own selection set. Quadratic work in
+// the validator thus stays under Limits.MaxMergeComparisons, even when every
+// selection set stays within the per-set limits (red team case 57: members
+// selected 20 times, each selecting entities 15 times).
+func (w *walker) subSelections(f *ast.Field, depth, parent int) *gqlerror.Error {
+	key := pathKey{parent: parent, name: f.Alias}
+	if key.name == "" {
+		key.name = f.Name
 	}
-	return w.selectionSet(f.SelectionSet, depth+1, &objectFields{})
+	path, ok := w.paths[key]
+	if !ok {
+		path = len(w.fieldsAt)
+		w.paths[key] = path
+		w.fieldsAt = append(w.fieldsAt, 0)
+	}
+	earlier := w.fieldsAt[path]
+	w.fieldsAt[path]++
+	children := &objectFields{path: path}
+	if len(f.SelectionSet) > 0 {
+		if err := w.selectionSet(f.SelectionSet, depth+1, children); err != nil {
+			return err
+		}
+	}
+	if w.comparisons += earlier * (1 + children.total); w.comparisons > w.limits.MaxMergeComparisons {
+		return overLimit(limitMergeComparisons, w.limits.MaxMergeComparisons,
+			"the document selects the same fields at one response path too often: checking that they merge takes more than "+
+				strconv.Itoa(w.limits.MaxMergeComparisons)+" comparisons")
+	}
+	return nil
 }
 
 // countField counts f among the fields of its response object.

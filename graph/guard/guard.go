@@ -9,10 +9,18 @@
 // a cheap pre-validation pass over the document (a parser token limit,
 // fragment cycles and unused fragments, then one walk capping depth,
 // aliases, root fields, directives, fields and repeated fields per selection
-// set, and expanded selections). Only then does gqlgen parse and validate
-// the document, through the guard's own transport, which also owns the HTTP
+// set, expanded selections, and the field comparisons of gqlparser's
+// overlapping-fields check). Only then does gqlgen parse and validate the
+// document, through the guard's own transport, which also owns the HTTP
 // status of every answer. After validation a complexity limit weighs list
-// fields by their page size or id count.
+// fields by their page size or id count. Both the pre-pass and gqlgen's
+// document cache (QueryCache) are keyed by the document's tokens, so a
+// changed comment or layout hits them.
+//
+// Two admission middlewares act before the guard, on arrival: Shed bounds
+// the requests in flight and their body bytes (503 when saturated), and
+// CallerRate each caller's requests a minute (429), both RATE_LIMITED with
+// Retry-After.
 //
 // Every refusal is a GraphQL response with errors[].extensions.code and no
 // data: BAD_REQUEST (405, 415 or 400), PAYLOAD_TOO_LARGE (413), and
@@ -23,7 +31,6 @@
 package guard
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -72,6 +79,13 @@ type Limits struct {
 	// MaxSelections caps the selections of the whole document once every
 	// fragment spread is expanded (fan-out bombs).
 	MaxSelections int
+	// MaxMergeComparisons caps the field comparisons gqlparser's
+	// OverlappingFieldsCanBeMerged rule makes on an operation, as the
+	// pre-pass estimates them: for each field, the fields met earlier at
+	// the same response path (fragments expanded) times one plus the fields
+	// it selects. Repeating a field at one path is quadratic in validation
+	// even when each selection set stays under MaxDuplicateFields.
+	MaxMergeComparisons int
 	// MaxComplexity caps the complexity of the operation that runs: one per
 	// field, the selections under a list counted once per item.
 	MaxComplexity int
@@ -79,33 +93,35 @@ type Limits struct {
 
 // Default limits (see README.md, "Query and HTTP limits").
 const (
-	DefaultMaxBodyBytes       = 256 << 10
-	DefaultMaxTokens          = 5000
-	DefaultMaxDepth           = 10
-	DefaultMaxAliases         = 100
-	DefaultMaxMutationAliases = 3
-	DefaultMaxRootFields      = 10
-	DefaultMaxDirectives      = 50
-	DefaultMaxFieldsPerSet    = 200
-	DefaultMaxDuplicateFields = 20
-	DefaultMaxSelections      = 2000
-	DefaultMaxComplexity      = 10000
+	DefaultMaxBodyBytes        = 256 << 10
+	DefaultMaxTokens           = 5000
+	DefaultMaxDepth            = 10
+	DefaultMaxAliases          = 100
+	DefaultMaxMutationAliases  = 3
+	DefaultMaxRootFields       = 10
+	DefaultMaxDirectives       = 50
+	DefaultMaxFieldsPerSet     = 200
+	DefaultMaxDuplicateFields  = 20
+	DefaultMaxSelections       = 2000
+	DefaultMaxMergeComparisons = 2000
+	DefaultMaxComplexity       = 10000
 )
 
 // DefaultLimits returns the default limits.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxBodyBytes:       DefaultMaxBodyBytes,
-		MaxTokens:          DefaultMaxTokens,
-		MaxDepth:           DefaultMaxDepth,
-		MaxAliases:         DefaultMaxAliases,
-		MaxMutationAliases: DefaultMaxMutationAliases,
-		MaxRootFields:      DefaultMaxRootFields,
-		MaxDirectives:      DefaultMaxDirectives,
-		MaxFieldsPerSet:    DefaultMaxFieldsPerSet,
-		MaxDuplicateFields: DefaultMaxDuplicateFields,
-		MaxSelections:      DefaultMaxSelections,
-		MaxComplexity:      DefaultMaxComplexity,
+		MaxBodyBytes:        DefaultMaxBodyBytes,
+		MaxTokens:           DefaultMaxTokens,
+		MaxDepth:            DefaultMaxDepth,
+		MaxAliases:          DefaultMaxAliases,
+		MaxMutationAliases:  DefaultMaxMutationAliases,
+		MaxRootFields:       DefaultMaxRootFields,
+		MaxDirectives:       DefaultMaxDirectives,
+		MaxFieldsPerSet:     DefaultMaxFieldsPerSet,
+		MaxDuplicateFields:  DefaultMaxDuplicateFields,
+		MaxSelections:       DefaultMaxSelections,
+		MaxMergeComparisons: DefaultMaxMergeComparisons,
+		MaxComplexity:       DefaultMaxComplexity,
 	}
 }
 
@@ -148,16 +164,12 @@ func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(complexityLimit{max: opts.Limits.MaxComplexity, listSizes: opts.ListSizes})
-	log := opts.Log
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	return &guard{
 		next:    srv,
 		limits:  opts.Limits,
 		check:   newChecker(schema, opts.Limits, opts.Introspection),
 		origins: newOrigins(opts.CORSOrigins),
-		log:     log,
+		log:     orDiscard(opts.Log),
 	}
 }
 
@@ -181,16 +193,17 @@ func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	media := negotiate(r.Header.Get("Accept"))
 	params, ref := g.read(w, r)
+	var key string
 	if ref == nil {
-		ref = g.checkDocument(r, params)
+		key, ref = g.checkDocument(r, params)
 	}
 	if ref != nil {
-		g.refuse(w, r, media, ref)
+		refuse(g.log, w, r, media, ref)
 		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), &request{params: params, media: media})))
+	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), &request{params: params, media: media, key: key})))
 }
 
 // read decodes the request's GraphQL parameters from a GET query string or a
@@ -212,18 +225,20 @@ const msgOperationNameRequired = "the document has several operations: operation
 // checkDocument runs the pre-validation pass; a GET may only name a query,
 // and a document of several operations needs operationName (one anonymous
 // operation among others is left to the validation rule that refuses it).
-func (g *guard) checkDocument(r *http.Request, params *graphql.RawParams) *refusal {
-	doc, ref := g.check.check(r.Context(), params.Query)
+// It returns the document's cache key ("" when it is not cached).
+func (g *guard) checkDocument(r *http.Request, params *graphql.RawParams) (string, *refusal) {
+	key, _ := documentKey(params.Query, g.limits.MaxTokens)
+	doc, ref := g.check.check(r.Context(), key, params.Query)
 	if ref != nil {
-		return ref
+		return "", ref
 	}
 	if _, anonymous := doc.operations[""]; params.OperationName == "" && len(doc.operations) > 1 && !anonymous {
-		return documentRefused(CodeValidationFailed, coded(msgOperationNameRequired, CodeValidationFailed))
+		return "", documentRefused(CodeValidationFailed, coded(msgOperationNameRequired, CodeValidationFailed))
 	}
 	if op, ok := doc.operation(params.OperationName); r.Method == http.MethodGet && ok && op != ast.Query {
-		return methodNotAllowed(http.MethodPost, msgGETQueriesOnly)
+		return "", methodNotAllowed(http.MethodPost, msgGETQueriesOnly)
 	}
-	return nil
+	return key, nil
 }
 
 // rulesWithoutSuggestions are gqlparser's default validation rules with

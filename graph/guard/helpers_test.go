@@ -13,7 +13,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/stretchr/testify/require"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -45,7 +44,7 @@ func newEnv(t testing.TB, opts Options) *env {
 func (e *env) handler(opts Options) http.Handler {
 	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(nil, nil)})
 	srv := handler.New(es)
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
+	srv.SetQueryCache(NewQueryCache(100, es.Schema(), opts.Limits.MaxTokens))
 	srv.AroundOperations(func(context.Context, graphql.OperationHandler) graphql.ResponseHandler {
 		e.executed.Add(1)
 		return graphql.OneShot(&graphql.Response{Data: json.RawMessage(`{"executed":true}`)})

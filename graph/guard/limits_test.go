@@ -71,6 +71,26 @@ func membersOfGroups(pageSize int) string {
 	return fmt.Sprintf("{ groups(pageSize: 100) { entities { members(pageSize: %d) { entities { id } } } } }", pageSize)
 }
 
+// mergeComparisons is a document whose fields cost the pre-pass n merge
+// comparisons: aliased group lookups whose scalar fields are repeated, r
+// copies of a scalar costing 0+1+…+(r-1) comparisons.
+func mergeComparisons(n int) string {
+	var lookups, fields []string
+	for n > 0 {
+		r := DefaultMaxDuplicateFields
+		for r*(r-1)/2 > n {
+			r--
+		}
+		n -= r * (r - 1) / 2
+		fields = append(fields, strings.Repeat(groupScalars[len(fields)]+" ", r))
+		if len(fields) == DefaultMaxFieldsPerSet/DefaultMaxDuplicateFields || n == 0 {
+			lookups = append(lookups, strings.Join(fields, ""))
+			fields = nil
+		}
+	}
+	return "{ " + aliased(len(lookups), func(i int) string { return `group(id: "` + testGroupID + `") { ` + lookups[i] + "}" }) + "}"
+}
+
 // idsList is a document of 12 + n tokens.
 func idsList(n int) string {
 	return "{ groups(ids: [" + strings.Repeat(`"x" `, n) + "]) { total } }"
@@ -119,6 +139,9 @@ func TestDocumentLimits(t *testing.T) {
 			wantCode: CodeQueryTooComplex, wantLimit: limitDuplicateFields, wantMax: DefaultMaxDuplicateFields},
 		{name: "expanded selections", admitted: fragmentLookups(DefaultMaxSelections / 20), refused: fragmentLookups(DefaultMaxSelections/20 + 1),
 			wantCode: CodeQueryTooComplex, wantLimit: limitSelections, wantMax: DefaultMaxSelections},
+		{name: "merge comparisons",
+			admitted: mergeComparisons(DefaultMaxMergeComparisons), refused: mergeComparisons(DefaultMaxMergeComparisons + 1),
+			wantCode: CodeQueryTooComplex, wantLimit: limitMergeComparisons, wantMax: DefaultMaxMergeComparisons},
 		{name: "complexity", admitted: membersOfGroups(97), refused: membersOfGroups(98),
 			wantCode: CodeQueryTooComplex, wantLimit: limitComplexity, wantMax: DefaultMaxComplexity},
 		{name: "tokens", admitted: idsList(DefaultMaxTokens - 12), refused: idsList(DefaultMaxTokens - 11),
@@ -236,11 +259,18 @@ func TestSuggestions(t *testing.T) {
 
 func TestCheckedDocumentsAreRemembered(t *testing.T) {
 	c := newChecker(newEnvSchema(), DefaultLimits(), true)
-	first, ref := c.check(context.Background(), "query Q { __typename } mutation M { __typename }")
-	require.Nil(t, ref)
-	again, ref := c.check(context.Background(), "query Q { __typename } mutation M { __typename }")
-	require.Nil(t, ref)
-	assert.Same(t, first, again)
+	check := func(query string) *document {
+		key, ok := documentKey(query, DefaultMaxTokens)
+		require.True(t, ok)
+		d, ref := c.check(context.Background(), key, query)
+		require.Nil(t, ref)
+		return d
+	}
+	first := check("query Q { __typename } mutation M { __typename }")
+	assert.Same(t, first, check("query Q { __typename } mutation M { __typename }"))
+	assert.Same(t, first, check("# another comment\nquery Q {\n  __typename\n}, mutation M { __typename } # end"),
+		"comments, white space and commas do not change the key")
+	assert.NotSame(t, first, check("query Q { __typename } mutation N { __typename }"))
 	op, ok := first.operation("M")
 	assert.True(t, ok)
 	assert.Equal(t, "mutation", string(op))

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/99designs/gqlgen/graphql"
 	jsonv2 "github.com/go-json-experiment/json"
@@ -21,6 +24,8 @@ import (
 type request struct {
 	params *graphql.RawParams
 	media  string
+	// key is the document's cache key ("" when it is not cached).
+	key string
 }
 
 type requestKey struct{}
@@ -34,13 +39,20 @@ func requestFrom(ctx context.Context) (*request, bool) {
 	return r, ok
 }
 
-// body is a GraphQL-over-HTTP JSON request. Unknown members are ignored.
+// body is a GraphQL-over-HTTP JSON request. Unknown members are ignored,
+// but kept by name in Unknown so that a case variant of a known one is
+// refused.
 type body struct {
-	Query         *string        `json:"query"`
-	OperationName *string        `json:"operationName"`
-	Variables     map[string]any `json:"variables"`
-	Extensions    map[string]any `json:"extensions"`
+	Query         *string                   `json:"query"`
+	OperationName *string                   `json:"operationName"`
+	Variables     map[string]any            `json:"variables"`
+	Extensions    map[string]any            `json:"extensions"`
+	Unknown       map[string]jsontext.Value `json:",unknown"`
 }
+
+// paramNames are the members of a GraphQL request, as body and the GET
+// query string name them.
+var paramNames = []string{"query", "operationName", "variables", "extensions"}
 
 // readPOST reads a JSON body of at most limit bytes.
 func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*graphql.RawParams, *refusal) {
@@ -70,6 +82,10 @@ func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*graphql.Raw
 	if ref := decodeOne(data, &b); ref != nil {
 		return nil, ref
 	}
+	if caseVariants(slices.Concat(paramNames, slices.Collect(maps.Keys(b.Unknown)))) ||
+		caseVariants(slices.Collect(maps.Keys(b.Extensions))) {
+		return nil, badRequest(http.StatusBadRequest, msgDuplicateName)
+	}
 	if b.Query == nil || *b.Query == "" {
 		return nil, badRequest(http.StatusBadRequest, msgNoQuery)
 	}
@@ -81,11 +97,21 @@ func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*graphql.Raw
 }
 
 // readGET reads the parameters of a GET query string; variables and
-// extensions are JSON objects.
+// extensions are JSON objects. A parameter given twice, or also under a
+// name that differs only in case, is refused as a repeated member of a JSON
+// body is.
 func readGET(r *http.Request) (*graphql.RawParams, *refusal) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, badRequest(http.StatusBadRequest, msgQueryString)
+	}
+	for _, name := range paramNames {
+		if len(q[name]) > 1 {
+			return nil, badRequest(http.StatusBadRequest, msgDuplicateName)
+		}
+	}
+	if caseVariants(slices.Concat(paramNames, slices.Collect(maps.Keys(q)))) {
+		return nil, badRequest(http.StatusBadRequest, msgDuplicateName)
 	}
 	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
 	if p.Query == "" {
@@ -105,12 +131,19 @@ func readGET(r *http.Request) (*graphql.RawParams, *refusal) {
 // as gqlgen expects), with a fixed message on failure.
 //
 // It decodes with encoding/json/v2 (github.com/go-json-experiment/json),
-// twice as fast as encoding/json on a body of 100 variables, set to
-// encoding/json's rules: member names matched case-insensitively, a
-// repeated name's last value kept, invalid UTF-8 replaced.
+// twice as fast as encoding/json on a body of 100 variables. Member names
+// match exactly, and a name repeated in any object (the request, its
+// variables at any depth, its extensions) is refused: with encoding/json's
+// rules (names matched case-insensitively, the last of repeated names
+// kept), {"query":A,"query":B} and {"query":A,"QUERY":B} ran B, so a proxy
+// reading the first query could be bypassed (red team case 22). Invalid
+// UTF-8 is replaced, as encoding/json does.
 func decodeOne(data []byte, v any) *refusal {
 	dec := jsontext.NewDecoder(bytes.NewReader(data), requestOptions)
 	if err := jsonv2.UnmarshalDecode(dec, v, requestOptions); err != nil {
+		if errors.Is(err, jsontext.ErrDuplicateName) {
+			return badRequest(http.StatusBadRequest, msgDuplicateName)
+		}
 		var typeErr *jsonv2.SemanticError
 		if errors.As(err, &typeErr) && typeErr.Err == nil {
 			return badRequest(http.StatusBadRequest, msgFieldTypes)
@@ -123,11 +156,10 @@ func decodeOne(data []byte, v any) *refusal {
 	return nil
 }
 
-// requestOptions are encoding/json's decoding rules in encoding/json/v2,
-// with numbers kept as json.Number.
+// requestOptions are encoding/json/v2's decoding rules (exact, unique
+// member names) with invalid UTF-8 replaced and numbers kept as
+// json.Number.
 var requestOptions = jsonv2.JoinOptions(
-	jsonv2.MatchCaseInsensitiveNames(true),
-	jsontext.AllowDuplicateNames(true),
 	jsontext.AllowInvalidUTF8(true),
 	jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
 		if dec.PeekKind() != '0' {
@@ -141,6 +173,35 @@ var requestOptions = jsonv2.JoinOptions(
 		return nil
 	})),
 )
+
+// caseVariants reports whether two distinct names among names differ only
+// in case, as strings.EqualFold (and encoding/json's name matching) sees it.
+// Variable names are not checked: GraphQL names are case-sensitive, so $id
+// and $ID are two variables.
+func caseVariants(names []string) bool {
+	seen := make(map[string]string, len(names))
+	for _, n := range names {
+		folded := fold(n)
+		if prev, ok := seen[folded]; ok && prev != n {
+			return true
+		}
+		seen[folded] = n
+	}
+	return false
+}
+
+// fold maps every rune of s to the least rune of its Unicode simple case
+// folding orbit, so that two strings fold alike exactly when
+// strings.EqualFold reports them equal (K, k and the Kelvin sign K alike).
+func fold(s string) string {
+	return strings.Map(func(r rune) rune {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		return least
+	}, s)
+}
 
 // firstByte returns the first byte that is not JSON white space, or 0.
 func firstByte(data []byte) byte {

@@ -42,6 +42,7 @@ const (
 	msgNotObject      = "the request body must be a JSON object {query, operationName, variables, extensions}"
 	msgFieldTypes     = "query and operationName must be strings, variables and extensions JSON objects"
 	msgTrailing       = "the request body holds data after its JSON object"
+	msgDuplicateName  = "the request repeats a name, or has two names that differ only in case"
 	msgNoQuery        = "the request has no query"
 	msgQueryString    = "the query string could not be parsed"
 	msgGETQueriesOnly = "GET serves queries only: send mutations with POST"
@@ -54,7 +55,9 @@ type refusal struct {
 	status int
 	// allow is the Allow header of a 405.
 	allow string
-	errs  gqlerror.List
+	// retryAfter, when positive, is the Retry-After header (seconds).
+	retryAfter int
+	errs       gqlerror.List
 }
 
 func badRequest(status int, msg string) *refusal {
@@ -102,7 +105,7 @@ type errorResponse struct {
 }
 
 // refuse answers a refused request and logs its code at debug level.
-func (g *guard) refuse(w http.ResponseWriter, r *http.Request, media string, ref *refusal) {
+func refuse(log *slog.Logger, w http.ResponseWriter, r *http.Request, media string, ref *refusal) {
 	status := ref.status
 	if status == 0 {
 		status = statusBeforeExecution(media)
@@ -110,11 +113,14 @@ func (g *guard) refuse(w http.ResponseWriter, r *http.Request, media string, ref
 	if ref.allow != "" {
 		w.Header().Set("Allow", ref.allow)
 	}
+	if ref.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(ref.retryAfter))
+	}
 	attrs := []slog.Attr{slog.Int("status", status), slog.Any("code", ref.errs[0].Extensions["code"])}
 	if limit, ok := ref.errs[0].Extensions["limit"]; ok {
 		attrs = append(attrs, slog.Any("limit", limit))
 	}
-	g.log.LogAttrs(r.Context(), slog.LevelDebug, "graphql request refused", attrs...)
+	log.LogAttrs(r.Context(), slog.LevelDebug, "graphql request refused", attrs...)
 	if id := requestid.From(r.Context()); id != "" {
 		for _, e := range ref.errs {
 			e.Extensions["requestId"] = id
