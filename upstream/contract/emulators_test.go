@@ -1,6 +1,7 @@
 package contract_test
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -21,6 +22,9 @@ import (
 
 func TestContractGenesysEmulator(t *testing.T) {
 	emu := genesysemu.New(genesysemu.Options{ClientID: "contract", ClientSecret: "contract-secret"})
+	// As the real API: conflicts in the 400 form, deletes and member changes
+	// visible only after a while, the first delete silently dropped.
+	emu.SetWrites(genesysemu.Writes{ConflictStatus: http.StatusBadRequest, PropagationDelay: 300 * time.Millisecond, DropDeletes: 1})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
 	hc := upstream.NewHTTPClient(upstream.ClientOptions{})
