@@ -309,3 +309,63 @@ func TestOneBadIDInAMembershipMutationFailsAlone(t *testing.T) {
 	assert.Equal(t, "FAILED", dig(r.Data, "removeGroupMembers", "status"))
 	assert.Zero(t, e.genesysKit().Count(""), "nothing valid: no upstream call")
 }
+
+// TestNoTwoTypesShareAnID is what a Relay store relies on: every object
+// with an id, in every answer of a session mixing the shapes that once
+// reused a group's id (a profile, a delete payload) with groups, members,
+// rules and user groups, keeps one __typename per id.
+func TestNoTwoTypesShareAnID(t *testing.T) {
+	e := setup(t, nil)
+	g, other := demodata.GroupID(11), demodata.GroupID(12)
+	rules := `{skillConditions: [{operation: AND, routingSkillConditions: [{routingSkill: "Chat", comparator: GREATER_THAN, proficiency: 1}]}]}`
+	ops := []struct {
+		query string
+		vars  map[string]any
+	}{
+		{`query($g: ID!) { group(id: $g) { __typename id name owners { __typename id } userGroups { __typename id }
+			members(pageSize: 5) { entities { __typename id division { __typename id } manager { __typename id } } }
+			membersConnection(first: 5) { edges { node { __typename id } } } } }`, map[string]any{"g": g}},
+		{`mutation($g: ID!) { setDynamicDefinition(groupId: $g, query: ` + rules + `) { __typename id groupId } }`, map[string]any{"g": g}},
+		{`query($g: ID!) { group(id: $g) { __typename id dynamicDefinition { __typename id } } groupProfile(groupId: $g) { __typename id groupId } }`,
+			map[string]any{"g": g}},
+		{`query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }`, map[string]any{"ids": []any{g, "DynamicDefinition:" + g, demodata.UserGroupID(1)}}},
+		{`{ groupsConnection(first: 20) { edges { node { __typename id } } } userGroupsConnection(first: 20) { edges { node { __typename id group { __typename id } } } } }`, nil},
+		{`mutation($g: ID!) { removeDynamicDefinition(groupId: $g) { __typename id deletedId } }`, map[string]any{"g": g}},
+		{`mutation($g: ID!) { deleteGroup(id: $g) { __typename id deletedId } }`, map[string]any{"g": other}},
+		{`query($g: ID!) { group(id: $g) { __typename id } }`, map[string]any{"g": other}},
+	}
+	typeOf := map[string]string{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			id, hasID := x["id"].(string)
+			typ, hasType := x["__typename"].(string)
+			if hasID && hasType {
+				if prev, ok := typeOf[id]; ok {
+					assert.Equal(t, prev, typ, "id %s names two types", id)
+				}
+				typeOf[id] = typ
+			}
+			for _, child := range x {
+				walk(child)
+			}
+		case []any:
+			for _, child := range x {
+				walk(child)
+			}
+		}
+	}
+	for _, op := range ops {
+		r := e.post(op.query, op.vars)
+		require.Empty(t, r.Errors, string(r.Raw))
+		walk(r.Data)
+	}
+	types := map[string]bool{}
+	for _, typ := range typeOf {
+		types[typ] = true
+	}
+	for _, typ := range []string{"Group", "Member", "UserGroup", "DynamicDefinition", "GroupProfile", "DeletePayload", "Division"} {
+		assert.True(t, types[typ], "the session saw no %s", typ)
+	}
+}
