@@ -455,7 +455,8 @@ type MemberChangeResult struct {
 	MemberID string `json:"memberId"`
 	// What happened.
 	Outcome MemberChangeOutcome `json:"outcome"`
-	// For `FAILED`: the error code (as in `extensions.code`: `BAD_USER_INPUT`, `CONFLICT`, `RATE_LIMITED`, `UPSTREAM_UNAVAILABLE`...).
+	// For `FAILED`: the error code (as in `extensions.code`: `BAD_USER_INPUT` for an id of the wrong shape, which
+	// fails alone while the other ids run; `CONFLICT`, `RATE_LIMITED`, `UPSTREAM_UNAVAILABLE`...).
 	ErrorCode *string `json:"errorCode,omitempty"`
 	// For `FAILED`: what went wrong, for people.
 	ErrorMessage *string `json:"errorMessage,omitempty"`

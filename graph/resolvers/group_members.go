@@ -58,14 +58,12 @@ func (r *Resolver) changeGroupMembers(ctx context.Context, groupID string, ids [
 		return nil, err
 	}
 	c := &groupChange{client: r.genesys, groupID: groupID, add: add, version: version, log: log}
-	if len(log.todo) > 0 {
-		if err := c.readIndividuals(ctx); err != nil {
-			return nil, err
-		}
-		c.run(ctx)
-		c.checkUnsure(ctx)
-		loaders.For(ctx).ForgetGroup(ctx, groupID)
+	if err := c.readIndividuals(ctx); err != nil {
+		return nil, err
 	}
+	c.run(ctx)
+	c.checkUnsure(ctx)
+	loaders.For(ctx).ForgetGroup(ctx, groupID)
 	c.log.report(ctx)
 	return &model.MembershipChangePayload{GroupID: groupID, Status: c.log.status(), Results: c.log.results()}, nil
 }

@@ -34,7 +34,8 @@ func memberIDs(field string, ids []string, limit int) (*changeLog, error) {
 // limit ids (counted as given), or the whole field fails. It returns the
 // log of the ids that are distinct by key, as first given, in that order;
 // an id failing check is FAILED in it and left out of its todo, so one bad
-// id fails alone. It costs no upstream call.
+// id fails alone (when every id fails, the field does). It costs no
+// upstream call.
 func distinctMemberIDs(field string, ids []string, limit int, check func(string, string) error,
 	key func(string) string) (*changeLog, error) {
 	switch {
@@ -58,6 +59,9 @@ func distinctMemberIDs(field string, ids []string, limit int, check func(string,
 		}
 	}
 	log.todo = slices.DeleteFunc(slices.Clone(out), func(id string) bool { return log.errs[id] != nil })
+	if len(log.todo) == 0 {
+		return nil, log.errs[out[0]] // nothing to run: the field fails, as for any bad input
+	}
 	return log, nil
 }
 

@@ -32,8 +32,9 @@ func TestMemberIDs(t *testing.T) {
 	assert.ErrorIs(t, log.errs["../users/me"], upstream.ErrInvalidInput)
 
 	for name, in := range map[string][]string{
-		"none":     {},
-		"too many": {idA, idA, idA, idA, idA},
+		"none":       {},
+		"too many":   {idA, idA, idA, idA, idA},
+		"no good id": {"../users/me", "x"},
 	} {
 		_, err := memberIDs("memberIds", in, 4)
 		assert.ErrorIs(t, err, upstream.ErrInvalidInput, name)

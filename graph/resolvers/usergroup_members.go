@@ -41,11 +41,9 @@ func (r *Resolver) changeUserGroupUsers(ctx context.Context, id string, userIDs 
 	defer unlock()
 	defer loaders.For(ctx).ForgetUserGroup(ctx, id)
 	m := &userMerge{add: add, log: log}
-	var ug *usergroups.UserGroup
-	if len(log.todo) > 0 { // else every id was refused: nothing to read or write
-		if ug, err = r.mergeUsers(ctx, id, m); err != nil {
-			return nil, err
-		}
+	ug, err := r.mergeUsers(ctx, id, m)
+	if err != nil {
+		return nil, err
 	}
 	m.log.report(ctx)
 	return &model.UserGroupMembershipPayload{UserGroupID: id, Status: m.log.status(), Results: m.log.results(),
