@@ -369,3 +369,18 @@ func TestNoTwoTypesShareAnID(t *testing.T) {
 		assert.True(t, types[typ], "the session saw no %s", typ)
 	}
 }
+
+func TestAliasedNodeFieldsShareOneCall(t *testing.T) {
+	e := setup(t, nil)
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 99 {
+		fmt.Fprintf(&b, ` n%d: node(id: %q) { id }`, i, demodata.GroupID(i))
+	}
+	b.WriteString(` g: group(id: "` + demodata.GroupID(1) + `") { name } }`)
+	e.resetCalls()
+	r := e.post(b.String(), nil)
+	require.Empty(t, r.Errors)
+	assert.Equal(t, demodata.GroupID(0), dig(r.Data, "n0", "id"))
+	assert.Equal(t, 1, e.genesysKit().Count(genesysemu.RouteGetGroups), "99 aliased node fields and a group field: one call")
+}

@@ -240,13 +240,17 @@ func pageFor(start, count, maxPage int) (size, number, pages int) {
 // items, and returns the window's items, its start and the total (-1 when
 // unknown).
 func readWindow[T any](ctx context.Context, w window, maxPage int, fetch pager[T]) ([]T, int, int, error) {
-	if w.fromEnd {
+	if w.fromEnd { // the first page tells the total, and may hold the window already
 		items, total, err := fetch(ctx, w.count, 1)
-		if err != nil || total <= w.count {
-			return items, 0, total, err
+		if err != nil {
+			return nil, 0, 0, err
 		}
 		w.start = max(w.start, total-w.count)
-		w.count = total - w.start
+		w.count = max(total-w.start, 0)
+		if total <= len(items) {
+			from := min(w.start, len(items))
+			return items[from:], from, total, nil
+		}
 	}
 	size, number, pages := pageFor(w.start, w.count, maxPage)
 	var items []T
