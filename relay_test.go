@@ -87,6 +87,12 @@ func TestNodeObeysPermissions(t *testing.T) {
 		bearerHeader(idp.token("ec-1", claims("alice", "directory:group:view")))...)
 	assert.Empty(t, r.Errors)
 	assert.Equal(t, 1, e.genesysKit().Count(genesysemu.RouteGetDynamic))
+	// In nodes, the refused id is null with its error at its index; the others resolve.
+	r = e.post(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": []any{demodata.GroupID(1), id}},
+		bearerHeader(idp.token("ec-1", claims("alice")))...)
+	assert.Equal(t, []string{"FORBIDDEN"}, r.codes())
+	assert.Equal(t, []any{"nodes", 1.0}, r.Errors[0].Path)
+	assert.Equal(t, []any{map[string]any{"id": demodata.GroupID(1)}, nil}, r.Data["nodes"])
 }
 
 // groupsWindow reads one window of groupsConnection.
