@@ -108,7 +108,7 @@ func TestMemberChunksRetryEachConflictForm(t *testing.T) {
 	}
 }
 
-const deleteGroup = `mutation($id: ID!) { deleteGroup(id: $id) { id status deleted alreadyDeleted } }`
+const deleteGroup = `mutation($id: ID!) { deleteGroup(id: $id) { deletedId status deleted alreadyDeleted } }`
 
 func TestDeleteGroupRetriesEachConflictForm(t *testing.T) {
 	for _, f := range conflictForms {
@@ -117,7 +117,7 @@ func TestDeleteGroupRetriesEachConflictForm(t *testing.T) {
 			e.genesysKit().Inject(genesysemu.RouteDeleteGroup, f.fault)
 			r := e.post(deleteGroup, map[string]any{"id": demodata.GroupID(7)})
 			require.Empty(t, r.Errors, string(r.Raw))
-			assert.Equal(t, map[string]any{"id": demodata.GroupID(7), "status": "CONFIRMED", "deleted": true, "alreadyDeleted": false},
+			assert.Equal(t, map[string]any{"deletedId": demodata.GroupID(7), "status": "CONFIRMED", "deleted": true, "alreadyDeleted": false},
 				r.Data["deleteGroup"])
 			assert.Equal(t, 2, e.genesysKit().Count(genesysemu.RouteDeleteGroup))
 		})
@@ -135,8 +135,8 @@ func TestDeleteGroupConfirmedAfterPropagation(t *testing.T) {
 
 	r = e.post(deleteGroup, map[string]any{"id": demodata.GroupID(7)})
 	require.Empty(t, r.Errors, string(r.Raw))
-	assert.Equal(t, "ALREADY_DELETED", dig(r.Data, "deleteGroup", "status"))
-	assert.Equal(t, true, dig(r.Data, "deleteGroup", "alreadyDeleted"))
+	assert.Equal(t, "NOT_FOUND", dig(r.Data, "deleteGroup", "status"), "Genesys no longer knows the group")
+	assert.Equal(t, false, dig(r.Data, "deleteGroup", "deleted"))
 }
 
 func TestDeleteGroupPending(t *testing.T) {
@@ -144,7 +144,7 @@ func TestDeleteGroupPending(t *testing.T) {
 	e.setWrites(genesysemu.Writes{PropagationDelay: time.Hour})
 	r := e.post(deleteGroup, map[string]any{"id": demodata.GroupID(7)})
 	require.Empty(t, r.Errors, string(r.Raw))
-	assert.Equal(t, map[string]any{"id": demodata.GroupID(7), "status": "PENDING", "deleted": false, "alreadyDeleted": false},
+	assert.Equal(t, map[string]any{"deletedId": demodata.GroupID(7), "status": "PENDING", "deleted": false, "alreadyDeleted": false},
 		r.Data["deleteGroup"], "never a deleted: true the gateway has not seen")
 	assert.GreaterOrEqual(t, e.genesysKit().Count(genesysemu.RouteDeleteGroup), 2, "sent again while the group was there")
 	r = e.post(`query($id: ID!) { group(id: $id) { id } }`, map[string]any{"id": demodata.GroupID(7)})

@@ -90,6 +90,13 @@ func differentialCases() []differentialCase {
 			query:  `query($id: ID!) { group(id: $id) { id } userGroups(pageSize: 2) { entities { id } } }`,
 			vars:   map[string]any{"id": g0},
 			faults: map[string]emukit.Fault{genesysemu.RouteGetGroups: {Status: http.StatusNotFound}}},
+		{name: "cursor connections", direct: true,
+			query: `query($id: ID!) { groupsConnection(first: 3) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+				edges { cursor node { id name membersConnection(last: 2, before: "b2Zmc2V0OjU") { totalCount edges { cursor node { id presence { modifiedDate } } } } } } }
+				userGroupsConnection(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { id group { id } } } }
+				searchGroupsConnection(query: [{type: CONTAINS, fields: ["name"], value: "o"}], first: 2) { totalCount edges { node { id } } }
+				group(id: $id) { membersConnection(first: 0) { totalCount } } }`,
+			vars: map[string]any{"id": g0}},
 		{name: "a field with a directive falls back", direct: false,
 			query: `query($id: ID!) { group(id: $id) { id dynamicDefinition { __typename } } }`,
 			vars:  map[string]any{"id": g0}},

@@ -52,12 +52,13 @@ func TestUpdateGroupVersions(t *testing.T) {
 func TestDeleteGroupTwice(t *testing.T) {
 	e := setup(t, nil)
 	vars := map[string]any{"id": demodata.GroupID(7)}
-	r := e.post(`mutation($id: ID!) { deleteGroup(id: $id) { id deleted alreadyDeleted } }`, vars)
+	r := e.post(`mutation($id: ID!) { deleteGroup(id: $id) { deletedId deleted alreadyDeleted } }`, vars)
 	require.Empty(t, r.Errors)
-	assert.Equal(t, map[string]any{"id": demodata.GroupID(7), "deleted": true, "alreadyDeleted": false}, r.Data["deleteGroup"])
-	r = e.post(`mutation($id: ID!) { deleteGroup(id: $id) { deleted alreadyDeleted } }`, vars)
+	assert.Equal(t, map[string]any{"deletedId": demodata.GroupID(7), "deleted": true, "alreadyDeleted": false}, r.Data["deleteGroup"])
+	r = e.post(`mutation($id: ID!) { deleteGroup(id: $id) { deleted alreadyDeleted status } }`, vars)
 	require.Empty(t, r.Errors)
-	assert.Equal(t, true, dig(r.Data, "deleteGroup", "alreadyDeleted"))
+	assert.Equal(t, map[string]any{"deleted": false, "alreadyDeleted": false, "status": "NOT_FOUND"}, r.Data["deleteGroup"],
+		"gone from Genesys (404 on delete and read): the second delete found nothing")
 	r = e.post(`query($id: ID!) { group(id: $id) { id } }`, vars)
 	require.Empty(t, r.Errors)
 	assert.Nil(t, r.Data["group"])

@@ -101,6 +101,21 @@ var directResolvers = map[string]map[string]*resolverField{
 				return ec.Resolvers.Query().UserGroups(ctx, a["name"].(*string), a["externalId"].(*string),
 					a["pageNumber"].(*int), a["pageSize"].(*int))
 			}, reflect.TypeFor[*model.UserGroupPage]()},
+		"groupsConnection": {(*executionContext).fieldContext_Query_groupsConnection,
+			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
+				return ec.Resolvers.Query().GroupsConnection(ctx, a["first"].(*int), a["after"].(*string),
+					a["last"].(*int), a["before"].(*string), a["sortOrder"].(*model.SortOrder))
+			}, reflect.TypeFor[*model.GroupConnection]()},
+		"searchGroupsConnection": {(*executionContext).fieldContext_Query_searchGroupsConnection,
+			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
+				return ec.Resolvers.Query().SearchGroupsConnection(ctx, a["query"].([]model.GroupSearchCriterionInput),
+					a["sort"].([]model.SearchSortInput), a["first"].(*int), a["after"].(*string), a["last"].(*int), a["before"].(*string))
+			}, reflect.TypeFor[*model.GroupConnection]()},
+		"userGroupsConnection": {(*executionContext).fieldContext_Query_userGroupsConnection,
+			func(ctx context.Context, ec *executionContext, _ any, a map[string]any) (any, error) {
+				return ec.Resolvers.Query().UserGroupsConnection(ctx, a["name"].(*string), a["externalId"].(*string),
+					a["first"].(*int), a["after"].(*string), a["last"].(*int), a["before"].(*string))
+			}, reflect.TypeFor[*model.UserGroupConnection]()},
 	},
 	"Group": {
 		"members": {(*executionContext).fieldContext_Group_members,
@@ -116,6 +131,11 @@ var directResolvers = map[string]map[string]*resolverField{
 			func(ctx context.Context, ec *executionContext, obj any, _ map[string]any) (any, error) {
 				return ec.Resolvers.Group().UserGroups(ctx, obj.(*model.Group))
 			}, reflect.TypeFor[[]model.UserGroup]()},
+		"membersConnection": {(*executionContext).fieldContext_Group_membersConnection,
+			func(ctx context.Context, ec *executionContext, obj any, a map[string]any) (any, error) {
+				return ec.Resolvers.Group().MembersConnection(ctx, obj.(*model.Group), a["first"].(*int), a["after"].(*string),
+					a["last"].(*int), a["before"].(*string), a["sortOrder"].(*model.SortOrder), a["expand"].([]model.MemberExpand))
+			}, reflect.TypeFor[*model.MemberConnection]()},
 	},
 	"UserGroup": {
 		"group": {(*executionContext).fieldContext_UserGroup_group,

@@ -20,7 +20,8 @@ import (
 func TestDirectPlansCoverTheReadTypes(t *testing.T) {
 	root := buildPlans(NewExecutableSchema(Config{}).Schema())
 	unsupported := map[string][]string{
-		"Query": {"__schema", "__type", "previewDynamicGroup", "fieldConfig", "groupProfile", "groupProfiles", "teams"},
+		"Query": {"__schema", "__type", "previewDynamicGroup", "fieldConfig", "groupProfile", "groupProfiles", "teams",
+			"node", "nodes"},
 		"Group": {"dynamicDefinition"},
 	}
 	seen := map[string]bool{}
@@ -43,7 +44,8 @@ func TestDirectPlansCoverTheReadTypes(t *testing.T) {
 	}
 	walk(root)
 	for _, typ := range []string{"Group", "GroupPage", "Member", "MemberPage", "UserGroup", "UserGroupPage", "GroupSearchResult",
-		"Division", "Chat", "Contact", "Image", "GroupAddress", "RoutingStatus", "Presence", "OutOfOffice", "EmployerInfo", "Biography"} {
+		"Division", "Chat", "Contact", "Image", "GroupAddress", "RoutingStatus", "Presence", "OutOfOffice", "EmployerInfo", "Biography",
+		"GroupConnection", "GroupEdge", "MemberConnection", "MemberEdge", "UserGroupConnection", "UserGroupEdge", "PageInfo"} {
 		assert.True(t, seen[typ], "%s is not reachable by the direct executor", typ)
 	}
 }

@@ -45,6 +45,9 @@ func TestComplexity(t *testing.T) {
 		{"nested unsized lists", `{ group(id: "` + testGroupID + `") { dynamicDefinition { query { skillConditions {
 			routingSkillConditions { routingSkill } } } } } }`, nil, 1 + 1 + 1 + 1 + DefaultListSize*(1+DefaultListSize)},
 		{"introspection counts one", `{ __schema { types { name fields { name } } } }`, nil, 1},
+		{"a connection sized by first", `{ groupsConnection(first: 10) { totalCount edges { cursor node { id } } } }`, nil, 1 + 1 + 1 + 10*(1+1+1)},
+		{"a connection sized by last", `{ groupsConnection(last: 4) { edges { node { id } } } }`, nil, 1 + 1 + 4*(1+1)},
+		{"nodes sized by ids", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, map[string]any{"ids": ids(30)}, 1 + 30},
 	}
 	schema := newEnvSchema()
 	for _, tt := range tests {

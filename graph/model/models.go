@@ -29,6 +29,9 @@ type Group struct {
 // IsTeam marks Group as a Team.
 func (Group) IsTeam() {}
 
+// IsNode marks Group as a Node (its id is its Genesys UUID).
+func (Group) IsNode() {}
+
 // GetID returns the group's id.
 func (g Group) GetID() string { return g.ID }
 
@@ -55,6 +58,9 @@ type UserGroup struct {
 
 // IsTeam marks UserGroup as a Team.
 func (UserGroup) IsTeam() {}
+
+// IsNode marks UserGroup as a Node (its id is the platform's).
+func (UserGroup) IsNode() {}
 
 // GetID returns the user group's id.
 func (u UserGroup) GetID() string { return u.ID }

@@ -11,6 +11,18 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+// An object with a global id: Relay's object identification. Ids are unique across all types, by one rule:
+// an object the upstreams name has its upstream id as is (a `Group` its Genesys UUID, a `UserGroup` its
+// platform id, a `Member` its Genesys user UUID), and every object that is a view of another one has
+// `<TypeName>:<owner's id>` (`DynamicDefinition:<groupId>`, `GroupProfile:<groupId>`,
+// `DeletePayload:<deletedId>`). So every id is accepted by `node(id:)` and by the object's own root field
+// (`group(id:)`, `userGroup(id:)`; a dynamic definition by its group through `groupId`).
+type Node interface {
+	IsNode()
+	// The object's global id.
+	GetID() string
+}
+
 // A team of people, from either directory.
 type Team interface {
 	IsTeam()
@@ -95,10 +107,13 @@ type CreateUserGroupInput struct {
 
 // The result of a delete.
 type DeletePayload struct {
-	// The id of what was deleted.
+	// The payload's own id, `DeletePayload:` followed by `deletedId`, so that it never shares the deleted object's
+	// id in a normalised cache.
 	ID string `json:"id"`
+	// The global id of the object deleted (a group's id, `DynamicDefinition:<groupId>`, a user group's id): evict it.
+	DeletedID string `json:"deletedId"`
 	// Whether the object is known to be gone: true for `CONFIRMED` and `ALREADY_DELETED`, false for `PENDING`
-	// (never true for a delete the gateway has not seen done).
+	// and `NOT_FOUND` (never true for a delete the gateway has not seen done).
 	Deleted bool `json:"deleted"`
 	// True when the object was already gone before this call (`status` is `ALREADY_DELETED`).
 	AlreadyDeleted bool `json:"alreadyDeleted"`
@@ -116,6 +131,8 @@ type Division struct {
 
 // The rules that select a dynamic group's members.
 type DynamicDefinition struct {
+	// The rules' global id: `DynamicDefinition:` followed by the group's id.
+	ID string `json:"id"`
 	// The group the rules belong to.
 	GroupID string `json:"groupId"`
 	// When the rules last changed.
@@ -123,6 +140,11 @@ type DynamicDefinition struct {
 	// The rules.
 	Query *DynamicGroupQuery `json:"query"`
 }
+
+func (DynamicDefinition) IsNode() {}
+
+// The object's global id.
+func (this DynamicDefinition) GetID() string { return this.ID }
 
 // What a dynamic query would select.
 type DynamicGroupPreview struct {
@@ -230,6 +252,24 @@ type GroupAddressInput struct {
 	Type GroupAddressType `json:"type"`
 }
 
+// A window of groups.
+type GroupConnection struct {
+	// The groups of the window, in order.
+	Edges []GroupEdge `json:"edges"`
+	// Where the window lies.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many groups in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// A group in a connection.
+type GroupEdge struct {
+	// The group's position, for `after` / `before`.
+	Cursor string `json:"cursor"`
+	// The group.
+	Node *Group `json:"node"`
+}
+
 // A page of groups.
 type GroupPage struct {
 	// The groups on this page.
@@ -246,8 +286,10 @@ type GroupPage struct {
 
 // A group's profile.
 type GroupProfile struct {
-	// The group's id.
+	// The profile's own id: `GroupProfile:` followed by the group's id (the group itself has the group's id).
 	ID string `json:"id"`
+	// The group's id.
+	GroupID string `json:"groupId"`
 	// The group's name.
 	Name *string `json:"name,omitempty"`
 	// The group's state.
@@ -352,7 +394,10 @@ type LanguageSkillConditionInput struct {
 	ChildConditions graphql.Omittable[[]SkillConditionInput] `json:"childConditions,omitempty"`
 }
 
-// A person in a Genesys group (a Genesys user).
+// A person in a Genesys group (a Genesys user). The fields that Genesys only sends on request (`routingStatus`,
+// `presence`, `dateLastLogin`, `outOfOffice`, `certifications`, `employerInfo`, `biography`) are requested
+// whenever the operation selects them, with or without the `expand` argument: null means the user has no such
+// value, never "not asked for".
 type Member struct {
 	// The user's id.
 	ID string `json:"id"`
@@ -388,19 +433,19 @@ type Member struct {
 	PreferredName *string `json:"preferredName,omitempty"`
 	// The user's address in the Genesys API.
 	SelfURI *string `json:"selfUri,omitempty"`
-	// Routing status (with `expand: [ROUTING_STATUS]`).
+	// Routing status (requested from Genesys when selected, as `expand: [ROUTING_STATUS]`).
 	RoutingStatus *RoutingStatus `json:"routingStatus,omitempty"`
-	// Presence (with `expand: [PRESENCE]`).
+	// Presence (requested from Genesys when selected, as `expand: [PRESENCE]`).
 	Presence *Presence `json:"presence,omitempty"`
-	// Last login (with `expand: [DATE_LAST_LOGIN]`).
+	// Last login (requested from Genesys when selected, as `expand: [DATE_LAST_LOGIN]`).
 	DateLastLogin *string `json:"dateLastLogin,omitempty"`
-	// Out of office (with `expand: [OUT_OF_OFFICE]`).
+	// Out of office (requested from Genesys when selected, as `expand: [OUT_OF_OFFICE]`).
 	OutOfOffice *OutOfOffice `json:"outOfOffice,omitempty"`
-	// Certifications (with `expand: [CERTIFICATIONS]`).
+	// Certifications (requested from Genesys when selected, as `expand: [CERTIFICATIONS]`).
 	Certifications []string `json:"certifications,omitempty"`
-	// Employer information (with `expand: [EMPLOYER_INFO]`).
+	// Employer information (requested from Genesys when selected, as `expand: [EMPLOYER_INFO]`).
 	EmployerInfo *EmployerInfo `json:"employerInfo,omitempty"`
-	// Biography (with `expand: [BIOGRAPHY]`).
+	// Biography (requested from Genesys when selected, as `expand: [BIOGRAPHY]`).
 	Biography *Biography `json:"biography,omitempty"`
 }
 
@@ -410,10 +455,29 @@ type MemberChangeResult struct {
 	MemberID string `json:"memberId"`
 	// What happened.
 	Outcome MemberChangeOutcome `json:"outcome"`
-	// For `FAILED`: the error code (as in `extensions.code`: `BAD_USER_INPUT`, `CONFLICT`, `RATE_LIMITED`, `UPSTREAM_UNAVAILABLE`...).
+	// For `FAILED`: the error code (as in `extensions.code`: `BAD_USER_INPUT` for an id of the wrong shape, which
+	// fails alone while the other ids run; `CONFLICT`, `RATE_LIMITED`, `UPSTREAM_UNAVAILABLE`...).
 	ErrorCode *string `json:"errorCode,omitempty"`
 	// For `FAILED`: what went wrong, for people.
 	ErrorMessage *string `json:"errorMessage,omitempty"`
+}
+
+// A window of members.
+type MemberConnection struct {
+	// The members of the window, in order.
+	Edges []MemberEdge `json:"edges"`
+	// Where the window lies.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many members in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// A member in a connection.
+type MemberEdge struct {
+	// The member's position, for `after` / `before`.
+	Cursor string `json:"cursor"`
+	// The member.
+	Node *Member `json:"node"`
 }
 
 // A page of members.
@@ -449,6 +513,21 @@ type OutOfOffice struct {
 	StartDate *string `json:"startDate,omitempty"`
 	// Until.
 	EndDate *string `json:"endDate,omitempty"`
+}
+
+// Where a connection's window lies. Cursors are opaque; they hold the absolute position of an item, so they
+// stay valid while the list does not change before them. A window is read with the upstream's page paging:
+// one call when it lies within one upstream page (any window whose `first`/`last` divides its start, and most
+// others), else two.
+type PageInfo struct {
+	// Whether items follow the window.
+	HasNextPage bool `json:"hasNextPage"`
+	// Whether items precede the window.
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the window's first item (null for an empty window).
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the window's last item (null for an empty window).
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 // A user's presence.
@@ -570,6 +649,24 @@ type UpdateUserGroupInput struct {
 	UserIds graphql.Omittable[[]string] `json:"userIds,omitempty"`
 }
 
+// A window of user groups.
+type UserGroupConnection struct {
+	// The user groups of the window, in order.
+	Edges []UserGroupEdge `json:"edges"`
+	// Where the window lies.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Always null: the Usergroup API reports no totals.
+	TotalCount *int `json:"totalCount,omitempty"`
+}
+
+// A user group in a connection.
+type UserGroupEdge struct {
+	// The user group's position, for `after` / `before`.
+	Cursor string `json:"cursor"`
+	// The user group.
+	Node *UserGroup `json:"node"`
+}
+
 // The result of `addUserGroupUsers` or `removeUserGroupUsers`.
 type UserGroupMembershipPayload struct {
 	// The user group's id.
@@ -608,19 +705,25 @@ const (
 	// (`GATEWAY_DELETE_CONFIRM_TIMEOUT`, within the request's deadline); the gateway sent the delete again while
 	// checking. Run `deleteGroup` again later: it answers `ALREADY_DELETED` or `CONFIRMED` once the group is gone.
 	DeleteStatusPending DeleteStatus = "PENDING"
-	// The object was already gone before this call (the delete answered 404).
+	// The object was already deleted before this call. For a Genesys group: the delete answered 404 and a read
+	// found the group in state `DELETED`. For a dynamic definition or a user group: the delete answered 404 (their
+	// upstreams cannot tell a deleted object from one that never existed).
 	DeleteStatusAlreadyDeleted DeleteStatus = "ALREADY_DELETED"
+	// No Genesys group has this id: the delete and a read both answered 404. It never existed, or Genesys no longer
+	// knows it (a group deleted long ago). Nothing was deleted; `deleted` is false.
+	DeleteStatusNotFound DeleteStatus = "NOT_FOUND"
 )
 
 var AllDeleteStatus = []DeleteStatus{
 	DeleteStatusConfirmed,
 	DeleteStatusPending,
 	DeleteStatusAlreadyDeleted,
+	DeleteStatusNotFound,
 }
 
 func (e DeleteStatus) IsValid() bool {
 	switch e {
-	case DeleteStatusConfirmed, DeleteStatusPending, DeleteStatusAlreadyDeleted:
+	case DeleteStatusConfirmed, DeleteStatusPending, DeleteStatusAlreadyDeleted, DeleteStatusNotFound:
 		return true
 	}
 	return false

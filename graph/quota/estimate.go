@@ -6,6 +6,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/graph/guard"
+	"github.com/groupdir/gateway/upstream"
 )
 
 // Item counts the estimate assumes.
@@ -33,15 +34,21 @@ const (
 // besides the root fields (which cost one each unless named here): per
 // item of the list they are under.
 var callsPerItem = map[string]int{
-	"Query.teams":                     2, // both directories
-	"Mutation.updateGroup":            2, // the current version, then the write
-	"Mutation.updateUserGroup":        3, // read, write, read back (the PUT's echo is not trusted)
-	"Mutation.deleteGroup":            2, // the delete, then usually one read confirming it
-	"Mutation.addUserGroupUsers":      3, // read, write, verify
-	"Mutation.removeUserGroupUsers":   3,
-	"Mutation.addGroupMembers":        1, // the individuals read, plus the chunks
-	"Mutation.removeGroupMembers":     1,
-	"Group.members":                   1,
+	"Query.teams":                   2, // both directories
+	"Mutation.updateGroup":          2, // the current version, then the write
+	"Mutation.updateUserGroup":      3, // read, write, read back (the PUT's echo is not trusted)
+	"Mutation.deleteGroup":          2, // the delete, then usually one read confirming it
+	"Mutation.addUserGroupUsers":    3, // read, write, verify
+	"Mutation.removeUserGroupUsers": 3,
+	"Mutation.addGroupMembers":      1, // the individuals read, plus the chunks
+	"Mutation.removeGroupMembers":   1,
+	"Group.members":                 1,
+	// A connection's window lies in one upstream page or two; last without
+	// before first counts the list (one more call).
+	"Query.groupsConnection":          3,
+	"Query.searchGroupsConnection":    3,
+	"Query.userGroupsConnection":      2, // last needs before: no counting call
+	"Group.membersConnection":         3,
 	"Group.individuals":               1,
 	"Group.dynamicDefinition":         1,
 	"Group.userGroups":                1,
@@ -52,6 +59,11 @@ var callsPerItem = map[string]int{
 // batched are the fields whose lookups are collected into calls of
 // batchSize ids (aliases included).
 var batched = map[string]bool{"Query.group": true, "UserGroup.group": true}
+
+// nodeFields are the Relay lookups by global id and their id argument: a
+// group id is a batched lookup, any other id (a user group, a dynamic
+// definition) one call.
+var nodeFields = map[string]string{"Query.node": "id", "Query.nodes": "ids"}
 
 // chunked are the mutations that send their ids in writes of chunkSize.
 var chunked = map[string]bool{"Mutation.addGroupMembers": true, "Mutation.removeGroupMembers": true}
@@ -131,6 +143,9 @@ func (e *estimator) field(f *ast.Field, items, size int) int {
 // argument's count.
 func (e *estimator) own(f *ast.Field, items, ids int) int {
 	name := f.ObjectDefinition.Name + "." + f.Name
+	if arg, ok := nodeFields[name]; ok {
+		return e.nodes(f, arg, items)
+	}
 	if batched[name] {
 		e.lookups = min(e.lookups+items, ceiling)
 		return 0
@@ -143,6 +158,29 @@ func (e *estimator) own(f *ast.Field, items, ids int) int {
 		per += (ids + chunkSize - 1) / chunkSize
 	}
 	return min(items*per, ceiling)
+}
+
+// nodes counts the lookups of a node or nodes field run items times: its
+// group ids join the batched lookups, every other id is one call.
+func (e *estimator) nodes(f *ast.Field, arg string, items int) int {
+	var ids []any
+	if a := f.Arguments.ForName(arg); a != nil && a.Value != nil {
+		switch v, _ := a.Value.Value(e.vars); x := v.(type) {
+		case string:
+			ids = []any{x}
+		case []any:
+			ids = x
+		}
+	}
+	calls := 0
+	for _, id := range ids {
+		if s, _ := id.(string); upstream.CheckID("id", s) == nil {
+			e.lookups = min(e.lookups+items, ceiling)
+		} else {
+			calls = min(calls+items, ceiling)
+		}
+	}
+	return calls
 }
 
 // pageOf is the items of f's page, given the count ids of its size

@@ -40,6 +40,15 @@ func ids(n int) string {
 	return "[" + strings.Join(parts, ",") + "]"
 }
 
+// idList is n group ids as a variable value.
+func idList(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("6a0f0000-0000-4000-8000-%012d", i)
+	}
+	return out
+}
+
 func aliasedGroups(n int) string {
 	var b strings.Builder
 	b.WriteString("{")
@@ -87,6 +96,15 @@ func TestEstimate(t *testing.T) {
 		{"group search: default page of 25", `{ searchGroups(input: {}) { results { members { total } } } }`, nil, 1 + 25},
 		{"group search: input page size", `{ searchGroups(input: {pageSize: 40}) { results { members { total } } } }`, nil, 1 + 40},
 		{"cursor: the largest page", `{ searchGroupsByCursor(q64: "x") { results { members { total } } } }`, nil, 1 + 100},
+		{"a connection: up to three calls", `{ groupsConnection(first: 10) { edges { node { id } } } }`, nil, 3},
+		{"a connection's edges size the list under them", `{ groupsConnection(last: 5) { edges { node { membersConnection(first: 2) { totalCount } } } } }`,
+			nil, 3 + 5*3},
+		{"user groups connection", `{ userGroupsConnection(first: 10) { edges { node { id } } } }`, nil, 2},
+		{"nodes: 100 group ids are one call, others one each", `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`,
+			map[string]any{"ids": append(idList(100), "x", "DynamicDefinition:6a0f0000-0000-4000-8000-000000000001")}, 1 + 2},
+		{"node of a group is batched with group lookups", `{ node(id: "6a0f0000-0000-4000-8000-000000000001") { id } ` +
+			`group(id: "6a0f0000-0000-4000-8000-000000000002") { id } }`, nil, 1},
+		{"node of a user group", `{ node(id: "abc") { id } }`, nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,12 @@
 package resolvers
 
 import (
+	"context"
+	"errors"
 	"strconv"
 
 	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 )
 
@@ -110,11 +113,24 @@ func childrenToAPI(skill string, proficiency int, children []model.SkillConditio
 	return conditionsToAPI(children, depth+1)
 }
 
+// dynamicDefinitionOf reads the dynamic membership rules of group groupID,
+// nil when it has none.
+func (r *Resolver) dynamicDefinitionOf(ctx context.Context, groupID string) (*model.DynamicDefinition, error) {
+	d, err := r.genesys.GetDynamicSettings(ctx, groupID)
+	if errors.Is(err, upstream.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return dynamicDefinition(groupID, d), nil
+}
+
 func dynamicDefinition(groupID string, d *genesys.DynamicGroupDefinition) *model.DynamicDefinition {
 	if d.Group != nil && d.Group.ID != "" {
 		groupID = d.Group.ID
 	}
-	return &model.DynamicDefinition{GroupID: groupID, DateModified: str(d.DateModified), Query: dynamicQuery(d.Query)}
+	return &model.DynamicDefinition{ID: derivedID(typeDynamicDefinition, groupID), GroupID: groupID, DateModified: str(d.DateModified), Query: dynamicQuery(d.Query)}
 }
 
 func dynamicQuery(q genesys.DynamicGroupQuery) *model.DynamicGroupQuery {

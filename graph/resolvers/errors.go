@@ -83,6 +83,10 @@ func classify(err error) (code string, ext map[string]any, msg string) {
 		return CodeBadUserInput, map[string]any{"field": inErr.Field}, inErr.Error()
 	case errors.As(err, &upErr):
 		ext := map[string]any{"upstream": upErr.Upstream, "status": upErr.Status}
+		var vc *versionConflict
+		if errors.As(err, &vc) {
+			ext["currentVersion"] = vc.current
+		}
 		if c := upstream.SafeCode(upErr.Code); c != "" {
 			ext["upstreamCode"] = c
 		}
@@ -153,6 +157,17 @@ func upstreamCode(e *upstream.Error) string {
 	}
 	return CodeUpstreamError
 }
+
+// versionConflict is a CONFLICT after which the gateway read the object's
+// current version: the caller gets it as extensions.currentVersion, to
+// merge and retry without asking.
+type versionConflict struct {
+	err     error
+	current int
+}
+
+func (e *versionConflict) Error() string { return e.err.Error() }
+func (e *versionConflict) Unwrap() error { return e.err }
 
 // Recover turns a panic in a resolver into an INTERNAL error; the panic
 // value is logged, never shown to the caller.

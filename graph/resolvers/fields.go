@@ -27,7 +27,7 @@ var (
 		"dateModified": true, "memberCount": true, "state": true, "version": true, "type": true, "images": true,
 		"addresses": true, "rulesVisible": true, "visibility": true, "rolesEnabled": true, "includeOwners": true,
 		"callsEnabled": true, "owners": true, "selfUri": true, "source": false, "members": false,
-		"individuals": false, "dynamicDefinition": false, "userGroups": false}
+		"individuals": false, "dynamicDefinition": false, "userGroups": false, "membersConnection": false}
 )
 
 // selectedFields returns the members of users and groups that the

@@ -45,11 +45,26 @@ func (r *Resolver) deleteGroup(ctx context.Context, id string) (*model.DeletePay
 	err := r.sendGroupDelete(ctx, id)
 	switch {
 	case errors.Is(err, upstream.ErrNotFound):
-		return deletePayload(id, model.DeleteStatusAlreadyDeleted), nil
+		return r.deleteFoundNothing(ctx, id)
 	case err != nil:
 		return nil, err
 	}
 	return deletePayload(id, r.confirmGroupDelete(ctx, id)), nil
+}
+
+// deleteFoundNothing answers a group delete that Genesys answered 404: a
+// read tells a group Genesys still shows (in state deleted, or on its way
+// out) from one it does not know at all (never existed, or deleted long
+// ago), which must not read as a successful delete.
+func (r *Resolver) deleteFoundNothing(ctx context.Context, id string) (*model.DeletePayload, error) {
+	_, err := r.genesys.GetGroup(ctx, id)
+	switch {
+	case errors.Is(err, upstream.ErrNotFound):
+		return deletePayload(id, model.DeleteStatusNotFound), nil
+	case err != nil:
+		return nil, err
+	}
+	return deletePayload(id, model.DeleteStatusAlreadyDeleted), nil
 }
 
 // sendGroupDelete sends the delete, and sends it again after a version
@@ -112,10 +127,12 @@ func (r *Resolver) groupGone(ctx context.Context, id string) (bool, error) {
 	return g.State == genesys.StateDeleted, nil
 }
 
-// deletePayload is the payload of a delete that reached status: deleted
-// only when the object is known to be gone.
+// deletePayload is the payload of a delete of the object whose global id is
+// id that reached status: deleted only when the object is known to be gone.
+// The payload's own id is derived from id, so it never shares the object's.
 func deletePayload(id string, status model.DeleteStatus) *model.DeletePayload {
-	return &model.DeletePayload{ID: id, Status: status, Deleted: status != model.DeleteStatusPending,
+	return &model.DeletePayload{ID: derivedID(typeDeletePayload, id), DeletedID: id, Status: status,
+		Deleted:        status == model.DeleteStatusConfirmed || status == model.DeleteStatusAlreadyDeleted,
 		AlreadyDeleted: status == model.DeleteStatusAlreadyDeleted}
 }
 

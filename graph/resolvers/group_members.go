@@ -53,11 +53,11 @@ func (r *Resolver) changeGroupMembers(ctx context.Context, groupID string, ids [
 	if err := upstream.CheckID("groupId", groupID); err != nil {
 		return nil, err
 	}
-	ids, err := memberIDs("memberIds", ids, r.maxMemberIDs)
+	log, err := memberIDs("memberIds", ids, r.maxMemberIDs)
 	if err != nil {
 		return nil, err
 	}
-	c := &groupChange{client: r.genesys, groupID: groupID, add: add, version: version, log: newChangeLog(ids)}
+	c := &groupChange{client: r.genesys, groupID: groupID, add: add, version: version, log: log}
 	if err := c.readIndividuals(ctx); err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (r *Resolver) changeGroupMembers(ctx context.Context, groupID string, ids [
 // chunk it goes on; after one that would meet every later chunk too it
 // stops, and the ids not sent fail with the same error.
 func (c *groupChange) run(ctx context.Context) {
-	pending := c.log.ids
+	pending := c.log.todo
 	for len(pending) > 0 {
 		var chunk []string
 		chunk, pending = c.nextChunk(pending)

@@ -288,7 +288,7 @@ func cursor(uri string) *string { return str(genesys.CursorQ64(uri)) }
 
 func profile(p *genesys.GroupProfile) model.GroupProfile {
 	v := p.Version
-	return model.GroupProfile{ID: p.ID, Name: str(p.Name), State: entityState(p.State), DateModified: str(p.DateModified), Version: &v}
+	return model.GroupProfile{ID: derivedID(typeGroupProfile, p.ID), GroupID: p.ID, Name: str(p.Name), State: entityState(p.State), DateModified: str(p.DateModified), Version: &v}
 }
 
 func profilePage(l *genesys.GroupProfileEntityListing) *model.GroupProfilePage {

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,30 +18,31 @@ import (
 // read-merge-write in usergroup_members.go.
 
 // memberIDs checks the id list of a Genesys membership mutation: 1 to
-// limit UUIDs (counted as given). It returns the distinct ids in lower
-// case, in the order they were first given. It costs no upstream call.
-func memberIDs(field string, ids []string, limit int) ([]string, error) {
-	out, err := distinctMemberIDs(field, ids, limit, upstream.CheckIDs, strings.ToLower)
-	for i := range out {
-		out[i] = strings.ToLower(out[i])
+// limit ids (counted as given). It returns the log of the distinct ids in
+// lower case, in the order they were first given, where an id that is no
+// UUID has already FAILED with BAD_USER_INPUT (the others still run). It
+// costs no upstream call.
+func memberIDs(field string, ids []string, limit int) (*changeLog, error) {
+	lower := make([]string, len(ids))
+	for i, id := range ids {
+		lower[i] = strings.ToLower(id)
 	}
-	return out, err
+	return distinctMemberIDs(field, lower, limit, upstream.CheckID, strings.ToLower)
 }
 
 // distinctMemberIDs checks the id list of a membership mutation: 1 to
-// limit ids (counted as given), each passing check. It returns the ids
-// that are distinct by key, as first given, in that order. It costs no
+// limit ids (counted as given), or the whole field fails. It returns the
+// log of the ids that are distinct by key, as first given, in that order;
+// an id failing check is FAILED in it and left out of its todo, so one bad
+// id fails alone (when every id fails, the field does). It costs no
 // upstream call.
-func distinctMemberIDs(field string, ids []string, limit int, check func(string, []string) error,
-	key func(string) string) ([]string, error) {
+func distinctMemberIDs(field string, ids []string, limit int, check func(string, string) error,
+	key func(string) string) (*changeLog, error) {
 	switch {
 	case len(ids) == 0:
 		return nil, badInput(field, "must name at least one id")
 	case len(ids) > limit:
 		return nil, badInput(field, "at most "+strconv.Itoa(limit)+" ids per mutation")
-	}
-	if err := check(field, ids); err != nil {
-		return nil, err
 	}
 	seen := make(map[string]bool, len(ids))
 	out := make([]string, 0, len(ids))
@@ -50,18 +52,30 @@ func distinctMemberIDs(field string, ids []string, limit int, check func(string,
 			out = append(out, id)
 		}
 	}
-	return out, nil
+	log := newChangeLog(out)
+	for _, id := range out {
+		if err := check(field, id); err != nil {
+			log.fail(err, id)
+		}
+	}
+	log.todo = slices.DeleteFunc(slices.Clone(out), func(id string) bool { return log.errs[id] != nil })
+	if len(log.todo) == 0 {
+		return nil, log.errs[out[0]] // nothing to run: the field fails, as for any bad input
+	}
+	return log, nil
 }
 
 // changeLog records, id by id, what a membership change did.
 type changeLog struct {
-	ids      []string
+	ids []string
+	// todo are the ids to change: those that passed the checks.
+	todo     []string
 	outcomes map[string]model.MemberChangeOutcome
 	errs     map[string]error
 }
 
 func newChangeLog(ids []string) *changeLog {
-	return &changeLog{ids: ids, outcomes: make(map[string]model.MemberChangeOutcome, len(ids)), errs: map[string]error{}}
+	return &changeLog{ids: ids, todo: ids, outcomes: make(map[string]model.MemberChangeOutcome, len(ids)), errs: map[string]error{}}
 }
 
 // set records outcome for ids, replacing an earlier failure.

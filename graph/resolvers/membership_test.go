@@ -21,14 +21,20 @@ const (
 )
 
 func TestMemberIDs(t *testing.T) {
-	ids, err := memberIDs("memberIds", []string{idA, strings.ToUpper(idB), idA, idB}, 4)
+	log, err := memberIDs("memberIds", []string{idA, strings.ToUpper(idB), idA, idB}, 4)
 	require.NoError(t, err)
-	assert.Equal(t, []string{idA, idB}, ids, "distinct, lower case, first-given order")
+	assert.Equal(t, []string{idA, idB}, log.ids, "distinct, lower case, first-given order")
+	assert.Equal(t, []string{idA, idB}, log.todo)
+
+	log, err = memberIDs("memberIds", []string{idA, "../users/me"}, 4)
+	require.NoError(t, err, "one bad id fails alone")
+	assert.Equal(t, []string{idA}, log.todo)
+	assert.ErrorIs(t, log.errs["../users/me"], upstream.ErrInvalidInput)
 
 	for name, in := range map[string][]string{
-		"none":     {},
-		"too many": {idA, idA, idA, idA, idA},
-		"not UUID": {idA, "../users/me"},
+		"none":       {},
+		"too many":   {idA, idA, idA, idA, idA},
+		"no good id": {"../users/me", "x"},
 	} {
 		_, err := memberIDs("memberIds", in, 4)
 		assert.ErrorIs(t, err, upstream.ErrInvalidInput, name)

@@ -147,8 +147,12 @@ func (r *Resolver) putGroup(ctx context.Context, id string, upd genesys.GroupUpd
 			return g, err
 		}
 		if given != nil {
-			if cur, rerr := r.genesys.GetGroup(ctx, id); rerr != nil || cur.Version != *given {
+			cur, rerr := r.genesys.GetGroup(ctx, id)
+			switch {
+			case rerr != nil:
 				return nil, err
+			case cur.Version != *given:
+				return nil, &versionConflict{err: err, current: cur.Version}
 			}
 		}
 	}
@@ -187,30 +191,40 @@ func (r *Resolver) updateUserGroup(ctx context.Context, id string, input model.U
 // userGroups lists user groups; the gateway's pages are 1-based, the
 // Usergroup API's PageNo is 0-based.
 func (r *Resolver) userGroups(ctx context.Context, name, externalID *string, pageNumber, pageSize *int) (*model.UserGroupPage, error) {
-	size, number, err := page(pageSize, pageNumber, defaultUGPageSize, maxUserGroupPageSize)
+	opts, err := userGroupSearch(name, externalID, pageNumber, pageSize)
 	if err != nil {
 		return nil, err
-	}
-	opts := usergroups.SearchOptions{PageNo: number - 1, PageSize: size}
-	if name != nil {
-		if err := text("name", *name); err != nil {
-			return nil, err
-		}
-		opts.Name = *name
-	}
-	if externalID != nil {
-		if err := text("externalId", *externalID); err != nil {
-			return nil, err
-		}
-		opts.ExternalID = *externalID
 	}
 	res, err := r.usergroups.Search(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	prefetchLinkedGroups(ctx, res.UserGroups)
-	return &model.UserGroupPage{Entities: userGroupList(res.UserGroups), PageNumber: number, PageSize: size,
-		HasNextPage: len(res.UserGroups) >= size}, nil
+	return &model.UserGroupPage{Entities: userGroupList(res.UserGroups), PageNumber: opts.PageNo + 1, PageSize: opts.PageSize,
+		HasNextPage: len(res.UserGroups) >= opts.PageSize}, nil
+}
+
+// userGroupSearch validates the arguments of userGroups and
+// userGroupsConnection.
+func userGroupSearch(name, externalID *string, pageNumber, pageSize *int) (usergroups.SearchOptions, error) {
+	size, number, err := page(pageSize, pageNumber, defaultUGPageSize, maxUserGroupPageSize)
+	if err != nil {
+		return usergroups.SearchOptions{}, err
+	}
+	opts := usergroups.SearchOptions{PageNo: number - 1, PageSize: size}
+	if name != nil {
+		if err := text("name", *name); err != nil {
+			return opts, err
+		}
+		opts.Name = *name
+	}
+	if externalID != nil {
+		if err := text("externalId", *externalID); err != nil {
+			return opts, err
+		}
+		opts.ExternalID = *externalID
+	}
+	return opts, nil
 }
 
 // teamsPageSize is how many teams each directory contributes to teams.

@@ -14,8 +14,8 @@ import (
 // Prefetch is an operation middleware: before a query executes, it says
 // which members of the Genesys users and groups the query can read (the
 // others are not decoded: selectedFields), and it starts
-// the lookup of every id named by its root group(id:) fields (aliases
-// included), so that 100 of them cost one upstream call however the
+// the lookup of every id named by its root group(id:) and node(id:) fields
+// (aliases included), so that 100 of them cost one upstream call however the
 // executor schedules the fields. Fields that select only id and members
 // are left out: they need no group fetch (see membersOnly).
 func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
@@ -24,12 +24,16 @@ func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.Respon
 		ctx = genesys.WithFields(ctx, selectedFields(oc))
 		var ids []string
 		for _, f := range graphql.CollectFields(oc, oc.Operation.SelectionSet, []string{"Query"}) {
-			if f.Name != "group" {
-				continue
-			}
 			id, ok := argument(oc, f, "id").(string)
-			if _, skip := membersOnly(oc, f.Selections, id); ok && !skip {
-				ids = append(ids, id)
+			switch f.Name {
+			case "group":
+				if _, skip := membersOnly(oc, f.Selections, id); ok && !skip {
+					ids = append(ids, id)
+				}
+			case "node":
+				if ok {
+					ids = append(ids, id) // PrefetchGroups skips what is no group id
+				}
 			}
 		}
 		loaders.For(ctx).PrefetchGroups(ctx, ids)

@@ -17,6 +17,7 @@ import (
 
 // Members is the resolver for the members field.
 func (r *groupResolver) Members(ctx context.Context, obj *model.Group, pageSize *int, pageNumber *int, sortOrder *model.SortOrder, expand []model.MemberExpand) (*model.MemberPage, error) {
+	expand = fieldExpands(ctx, expand, "entities")
 	key, err := membersKey(obj.ID, pageSize, pageNumber, sortOrder, expand)
 	if err != nil {
 		return nil, err
@@ -39,14 +40,7 @@ func (r *groupResolver) Individuals(ctx context.Context, obj *model.Group) (*mod
 
 // DynamicDefinition is the resolver for the dynamicDefinition field.
 func (r *groupResolver) DynamicDefinition(ctx context.Context, obj *model.Group) (*model.DynamicDefinition, error) {
-	d, err := r.genesys.GetDynamicSettings(ctx, obj.ID)
-	if errors.Is(err, upstream.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return dynamicDefinition(obj.ID, d), nil
+	return r.dynamicDefinitionOf(ctx, obj.ID)
 }
 
 // UserGroups is the resolver for the userGroups field.
@@ -56,6 +50,11 @@ func (r *groupResolver) UserGroups(ctx context.Context, obj *model.Group) ([]mod
 		return nil, err
 	}
 	return userGroupList(ugs), nil
+}
+
+// MembersConnection is the resolver for the membersConnection field.
+func (r *groupResolver) MembersConnection(ctx context.Context, obj *model.Group, first *int, after *string, last *int, before *string, sortOrder *model.SortOrder, expand []model.MemberExpand) (*model.MemberConnection, error) {
+	return r.membersConnection(ctx, obj.ID, first, after, last, before, sortOrder, expand)
 }
 
 // Version is the resolver for the version field.
@@ -119,7 +118,7 @@ func (r *mutationResolver) RemoveDynamicDefinition(ctx context.Context, groupID 
 		return nil, err
 	}
 	defer loaders.For(ctx).ForgetGroup(ctx, groupID)
-	return deleted(groupID, r.genesys.DeleteDynamicSettings(ctx, groupID))
+	return deleted(derivedID(typeDynamicDefinition, groupID), r.genesys.DeleteDynamicSettings(ctx, groupID))
 }
 
 // CreateUserGroup is the resolver for the createUserGroup field.
@@ -282,6 +281,31 @@ func (r *queryResolver) UserGroups(ctx context.Context, name *string, externalID
 // Teams is the resolver for the teams field.
 func (r *queryResolver) Teams(ctx context.Context, nameContains *string) ([]model.Team, error) {
 	return r.teams(ctx, nameContains)
+}
+
+// Node is the resolver for the node field.
+func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
+	return r.node(ctx, id)
+}
+
+// Nodes is the resolver for the nodes field.
+func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, error) {
+	return r.nodes(ctx, ids)
+}
+
+// GroupsConnection is the resolver for the groupsConnection field.
+func (r *queryResolver) GroupsConnection(ctx context.Context, first *int, after *string, last *int, before *string, sortOrder *model.SortOrder) (*model.GroupConnection, error) {
+	return r.groupsConnection(ctx, first, after, last, before, sortOrder)
+}
+
+// SearchGroupsConnection is the resolver for the searchGroupsConnection field.
+func (r *queryResolver) SearchGroupsConnection(ctx context.Context, query []model.GroupSearchCriterionInput, sort []model.SearchSortInput, first *int, after *string, last *int, before *string) (*model.GroupConnection, error) {
+	return r.searchGroupsConnection(ctx, query, sort, first, after, last, before)
+}
+
+// UserGroupsConnection is the resolver for the userGroupsConnection field.
+func (r *queryResolver) UserGroupsConnection(ctx context.Context, name *string, externalID *string, first *int, after *string, last *int, before *string) (*model.UserGroupConnection, error) {
+	return r.userGroupsConnection(ctx, name, externalID, first, after, last, before)
 }
 
 // Group is the resolver for the group field.

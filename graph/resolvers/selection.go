@@ -91,6 +91,7 @@ func membersFieldKey(oc *graphql.OperationContext, f graphql.CollectedField, gro
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return loaders.MembersKey{}, false
 	}
+	expand = withSelectedExpands(oc, f.Selections, expand, "entities")
 	key, err := membersKey(groupID, pageSize, pageNumber, order, expand)
 	return key, err == nil
 }

@@ -30,7 +30,7 @@ func (r *Resolver) changeUserGroupUsers(ctx context.Context, id string, userIDs 
 	if err := upstream.CheckOpaqueID("id", id); err != nil {
 		return nil, err
 	}
-	ids, err := distinctMemberIDs("userIds", userIDs, r.maxMemberIDs, upstream.CheckOpaqueIDs, upstream.OpaqueIDKey)
+	log, err := distinctMemberIDs("userIds", userIDs, r.maxMemberIDs, upstream.CheckOpaqueID, upstream.OpaqueIDKey)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +40,7 @@ func (r *Resolver) changeUserGroupUsers(ctx context.Context, id string, userIDs 
 	}
 	defer unlock()
 	defer loaders.For(ctx).ForgetUserGroup(ctx, id)
-	m := &userMerge{add: add, log: newChangeLog(ids)}
+	m := &userMerge{add: add, log: log}
 	ug, err := r.mergeUsers(ctx, id, m)
 	if err != nil {
 		return nil, err
@@ -95,7 +95,7 @@ type userMerge struct {
 // first records, from the list as first read, which ids need no change.
 func (m *userMerge) first(current []string) {
 	have := userSet(current)
-	for _, id := range m.log.ids {
+	for _, id := range m.log.todo {
 		if have[upstream.OpaqueIDKey(id)] == m.add {
 			m.log.set(m.unchanged(), id)
 		}
@@ -113,7 +113,7 @@ func (m *userMerge) unchanged() model.MemberChangeOutcome {
 // done reports whether current already has every requested id as asked.
 func (m *userMerge) done(current []string) bool {
 	have := userSet(current)
-	for _, id := range m.log.ids {
+	for _, id := range m.log.todo {
 		if have[upstream.OpaqueIDKey(id)] != m.add {
 			return false
 		}
@@ -125,7 +125,7 @@ func (m *userMerge) done(current []string) bool {
 // existing ids kept as the upstream spells them.
 func (m *userMerge) merged(current []string) []string {
 	if !m.add {
-		drop := userSet(m.log.ids)
+		drop := userSet(m.log.todo)
 		out := make([]string, 0, len(current))
 		for _, u := range current {
 			if !drop[upstream.OpaqueIDKey(u)] {
@@ -136,7 +136,7 @@ func (m *userMerge) merged(current []string) []string {
 	}
 	out := append([]string(nil), current...)
 	have := userSet(current)
-	for _, id := range m.log.ids {
+	for _, id := range m.log.todo {
 		if !have[upstream.OpaqueIDKey(id)] {
 			have[upstream.OpaqueIDKey(id)] = true
 			out = append(out, id)
@@ -154,7 +154,7 @@ func (m *userMerge) verify(current []string) {
 	if !m.add {
 		changed = model.MemberChangeOutcomeRemoved
 	}
-	for _, id := range m.log.ids {
+	for _, id := range m.log.todo {
 		if _, settled := m.log.outcomes[id]; settled {
 			continue
 		}
