@@ -229,8 +229,8 @@ func TestExpandFollowsTheSelection(t *testing.T) {
 	g := demodata.GroupID(3)
 	e.genesysKit().KeepDetails(true)
 	for name, q := range map[string]string{
-		"members":           `query($g: ID!) { group(id: $g) { members(pageSize: 3) { entities { id presence { modifiedDate } biography { biography } } } } }`,
-		"membersConnection": `query($g: ID!) { group(id: $g) { membersConnection(first: 3) { edges { node { id presence { modifiedDate } biography { biography } } } } } }`,
+		"members":           `query($g: ID!) { group(id: $g) { members(pageSize: 3) { entities { id presence { systemPresence modifiedDate } biography { biography } } } } }`,
+		"membersConnection": `query($g: ID!) { group(id: $g) { membersConnection(first: 3) { edges { node { id presence { systemPresence modifiedDate } biography { biography } } } } } }`,
 	} {
 		e.resetCalls()
 		resp := e.post(q, map[string]any{"g": g})
@@ -247,6 +247,7 @@ func TestExpandFollowsTheSelection(t *testing.T) {
 		assert.Contains(t, expand, "biography", name)
 		assert.NotContains(t, expand, "routingStatus", name)
 		assert.Contains(t, string(resp.Raw), `"modifiedDate":"`, "%s: the selected presence is not null", name)
+		assert.Contains(t, string(resp.Raw), `"systemPresence":"`, "%s: the presence names its system presence", name)
 		assert.Contains(t, string(resp.Raw), `"biography":"Demo user`, name)
 	}
 }

@@ -38,9 +38,17 @@ type userJSON struct {
 }
 
 type presence struct {
-	Source             string    `json:"source"`
-	PresenceDefinition entityRef `json:"presenceDefinition"`
-	ModifiedDate       string    `json:"modifiedDate"`
+	Source             string             `json:"source"`
+	PresenceDefinition presenceDefinition `json:"presenceDefinition"`
+	ModifiedDate       string             `json:"modifiedDate"`
+}
+
+// presenceDefinition is the SDK's Presencedefinition: {id, systemPresence,
+// selfUri} (platform-client-sdk-go presencedefinition.go), not a named ref.
+type presenceDefinition struct {
+	ID             string `json:"id"`
+	SystemPresence string `json:"systemPresence"`
+	SelfURI        string `json:"selfUri"`
 }
 
 type routing struct {
@@ -83,9 +91,9 @@ var (
 var expanders = map[string]func(u *userJSON, i int){
 	"presence": func(u *userJSON, i int) {
 		name := presences[i%len(presences)]
+		id := fmt.Sprintf("a5e00000-0000-4000-8000-%012x", i%len(presences))
 		u.Presence = &presence{Source: "PURECLOUD", ModifiedDate: fixedDate(i),
-			PresenceDefinition: entityRef{ID: fmt.Sprintf("a5e00000-0000-4000-8000-%012x", i%len(presences)),
-				Name: name, SelfURI: "/api/v2/presencedefinitions/" + name}}
+			PresenceDefinition: presenceDefinition{ID: id, SystemPresence: name, SelfURI: "/api/v2/presencedefinitions/" + id}}
 	},
 	"routingStatus": func(u *userJSON, i int) {
 		u.RoutingStatus = &routing{Status: statuses[i%len(statuses)], StartTime: fixedDate(i)}
