@@ -32,6 +32,10 @@ check-generated: generate ## Fail when regenerating changes any file
 	@git diff --exit-code --stat -- graph || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
 	@test -z "$$(git status --porcelain --untracked-files=all -- graph)" || { git status --porcelain -- graph; echo "generation left new files"; exit 1; }
 
+.PHONY: supergraph
+supergraph: ## Print the federation subgraph SDL (Query._service with GATEWAY_FEDERATION=true), e.g. make -s supergraph > directory.graphql
+	@$(GO) run ./cmd/subgraph-sdl
+
 .PHONY: smoke
 smoke: ## The client contract suite against real upstreams (GENESYS_* / USERGROUP_*; writes only with SMOKE_WRITES=1); not part of make test
 	$(GO) test -tags smoke -count=1 -v -run '^TestSmoke$$' ./upstream/contract/

@@ -29,6 +29,9 @@ type Group struct {
 // IsTeam marks Group as a Team.
 func (Group) IsTeam() {}
 
+// IsEntity marks Group as a federation entity (@key(fields: "id")).
+func (Group) IsEntity() {}
+
 // GetID returns the group's id.
 func (g Group) GetID() string { return g.ID }
 
@@ -55,6 +58,9 @@ type UserGroup struct {
 
 // IsTeam marks UserGroup as a Team.
 func (UserGroup) IsTeam() {}
+
+// IsEntity marks UserGroup as a federation entity (@key(fields: "id")).
+func (UserGroup) IsEntity() {}
 
 // GetID returns the user group's id.
 func (u UserGroup) GetID() string { return u.ID }

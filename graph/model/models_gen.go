@@ -230,6 +230,10 @@ type GroupAddressInput struct {
 	Type GroupAddressType `json:"type"`
 }
 
+type GroupByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 // A page of groups.
 type GroupPage struct {
 	// The groups on this page.
@@ -568,6 +572,10 @@ type UpdateUserGroupInput struct {
 	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
 	// The users in the group, REPLACING the whole list. Left out: kept; []: every user removed; null: refused.
 	UserIds graphql.Omittable[[]string] `json:"userIds,omitempty"`
+}
+
+type UserGroupByIDsInput struct {
+	ID string `json:"ID"`
 }
 
 // The result of `addUserGroupUsers` or `removeUserGroupUsers`.
