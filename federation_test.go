@@ -44,10 +44,14 @@ func TestFederationIsOffByDefault(t *testing.T) {
 		assert.Equal(t, []string{codeValidationFailed}, r.codes(), q)
 	}
 	r := e.post(`{ entity: __type(name: "_Entity") { name } any: __type(name: "_Any") { name }
-		key: __schema { directives { name } } }`, nil)
+		resolvers: __type(name: "Entity") { name } reps: __type(name: "GroupByIDsInput") { name }
+		query: __type(name: "Query") { fields { name } } key: __schema { directives { name } } }`, nil)
 	require.Empty(t, r.Errors, string(r.Raw))
-	assert.Nil(t, dig(r.Data, "entity"))
-	assert.Nil(t, dig(r.Data, "any"))
+	for _, name := range []string{"entity", "any", "resolvers", "reps"} {
+		assert.Nil(t, dig(r.Data, name), name)
+	}
+	assert.NotContains(t, string(r.Raw), `"_entities"`)
+	assert.NotContains(t, string(r.Raw), `"_service"`)
 	assert.NotContains(t, string(r.Raw), `"key"}`)
 	assert.NotContains(t, string(r.Raw), `"link"}`)
 	assert.Zero(t, e.apiCalls())

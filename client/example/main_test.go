@@ -60,7 +60,9 @@ func startGateway() (func(), error) {
 		return nil, fmt.Errorf("go build: %w\n%s", err, out)
 	}
 	gw := exec.CommandContext(ctx, bin)
-	gw.Env = append(os.Environ(), "LISTEN_ADDR=127.0.0.1:0", "LOG_FORMAT=json", "GATEWAY_ENV=development")
+	// Only these: a GENESYS_* or USERGROUP_* variable of the environment
+	// would leave demo mode.
+	gw.Env = []string{"LISTEN_ADDR=127.0.0.1:0", "LOG_FORMAT=json", "GATEWAY_ENV=development"}
 	stdout, err := gw.StdoutPipe()
 	if err != nil {
 		cleanup()
