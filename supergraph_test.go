@@ -58,8 +58,8 @@ func startSupergraph(t *testing.T, node string, e *testEnv, featured []string) s
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	cmd := exec.CommandContext(ctx, node, "supergraph.mjs", e.srv.URL+"/query", sdl, strings.Join(featured, ","))
 	cmd.Dir = federationDir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{} // written by exec's copying goroutine
+	cmd.Stderr = stderr
 	stdin, err := cmd.StdinPipe() // closed by the cleanup: the script exits
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()

@@ -149,7 +149,8 @@ func (c costs) size(f *ast.Field) int { return ListSize(f, c.vars, MaxListSize) 
 
 // ListSize is the largest item count a field's size arguments give
 // (pageSize, first, or the length of ids, jabberIds, memberIds, userIds,
-// representations, also inside an input object), clamped to [1, limit]; 0 when it has none.
+// representations, also inside an input object), clamped to [1, limit]; 0
+// when it has none.
 // The per-caller quota sizes its estimate with it too.
 func ListSize(f *ast.Field, vars map[string]any, limit int) int {
 	largest := 0

@@ -72,9 +72,10 @@ var pages = map[string]page{
 // upper bound for reads (every aliased field counts, fields under @skip and
 // @include too, the lookups of Query.group, UserGroup.group and the Group
 // representations of Query._entities count per batch of 100, a field under
-// a list counts once per item of the list, sized by its own or the nearest enclosing size argument up to the
-// field's largest page, else by the field's default page, listSizes or
-// DefaultListSize), and the usual cost of writes. Introspection is free.
+// a list counts once per item of the list, sized by its own or the nearest
+// enclosing size argument up to the field's largest page, else by the
+// field's default page, listSizes or DefaultListSize), and the usual cost of
+// writes. Introspection is free.
 func Estimate(op *ast.OperationDefinition, vars map[string]any, listSizes map[string]int) int {
 	e := estimator{vars: vars, listSizes: listSizes}
 	calls := e.selectionSet(op.SelectionSet, 1, 0)
@@ -159,10 +160,10 @@ func (e *estimator) entities(f *ast.Field, items int) int {
 		return 0
 	}
 	v, err := arg.Value.Value(e.vars)
-	reps, _ := v.([]any)
 	if err != nil {
 		return 0
 	}
+	reps, _ := v.([]any)
 	groups, others := 0, 0
 	for _, r := range reps {
 		if rep, _ := r.(map[string]any); rep["__typename"] == "Group" {

@@ -87,6 +87,13 @@ func TestEstimate(t *testing.T) {
 		{"group search: default page of 25", `{ searchGroups(input: {}) { results { members { total } } } }`, nil, 1 + 25},
 		{"group search: input page size", `{ searchGroups(input: {pageSize: 40}) { results { members { total } } } }`, nil, 1 + 40},
 		{"cursor: the largest page", `{ searchGroupsByCursor(q64: "x") { results { members { total } } } }`, nil, 1 + 100},
+		{"entities: 100 groups are one batched call", `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`,
+			map[string]any{"r": representations(100, "Group")}, 1},
+		{"entities: a user group is one call, fields count per entity",
+			`query($r: [_Any!]!) { _entities(representations: $r) { ... on Group { members { total } } } }`,
+			map[string]any{"r": append(representations(3, "Group"), representations(2, "UserGroup")...)}, 1 + 2 + 5},
+		{"entities: a literal list, batched with group(id:)",
+			`{ _entities(representations: [{__typename: "Group", id: "a"}]) { __typename } group(id: "b") { id } }`, nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,6 +105,15 @@ func TestEstimate(t *testing.T) {
 		assert.Equal(t, 2+DefaultListSize, Estimate(op, nil, nil))
 		assert.Equal(t, 2+200, Estimate(op, nil, map[string]int{"Query.teams": 200}))
 	})
+}
+
+// representations returns n federation representations of typeName.
+func representations(n int, typeName string) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]any{"__typename": typeName, "id": strconv.Itoa(i)}
+	}
+	return out
 }
 
 // fanOut is red-team case 55: n aliased pages of 100 groups, each group
