@@ -15,22 +15,32 @@ run: ## Start the gateway in demo mode on :8080 (in-memory emulators, nothing to
 	$(GO) run .
 
 .PHONY: test
-test: vet check-generated ## The whole suite: go vet, the regeneration check, go test -race
+test: vet check-generated ## The whole suite: go vet, the regeneration check, go test -race (the Go client's module too)
 	$(GO) test -race -count=1 ./...
+	cd client && $(GO) test -race -count=1 ./...
 
 .PHONY: vet
 vet: ## go vet (the smoke suite too, so it always builds)
 	$(GO) vet ./...
 	$(GO) vet -tags smoke ./upstream/contract/
+	cd client && $(GO) vet ./...
 
 .PHONY: generate
 generate: ## Regenerate the gqlgen code from graph/schema.graphqls
 	$(GO) generate ./...
 
+.PHONY: client
+client: ## Regenerate the typed Go client (client/generated.go, genqlient) from testdata/schema.golden.graphql
+	cd client && $(GO) generate ./...
+
 .PHONY: check-generated
-check-generated: generate ## Fail when regenerating changes any file
-	@git diff --exit-code --stat -- graph || { echo "generated code is stale: run 'make generate' and commit"; exit 1; }
-	@test -z "$$(git status --porcelain --untracked-files=all -- graph)" || { git status --porcelain -- graph; echo "generation left new files"; exit 1; }
+check-generated: generate client ## Fail when regenerating changes any file
+	@git diff --exit-code --stat -- graph client || { echo "generated code is stale: run 'make generate client' and commit"; exit 1; }
+	@test -z "$$(git status --porcelain --untracked-files=all -- graph client)" || { git status --porcelain -- graph client; echo "generation left new files"; exit 1; }
+
+.PHONY: supergraph
+supergraph: ## Print the federation subgraph SDL (Query._service with GATEWAY_FEDERATION=true), e.g. make -s supergraph > directory.graphql
+	@$(GO) run ./cmd/subgraph-sdl
 
 .PHONY: smoke
 smoke: ## The client contract suite against real upstreams (GENESYS_* / USERGROUP_*; writes only with SMOKE_WRITES=1); not part of make test

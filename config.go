@@ -94,6 +94,10 @@ type Config struct {
 	// DeleteConfirmTimeout bounds how long deleteGroup reads a deleted
 	// group back (GATEWAY_DELETE_CONFIRM_TIMEOUT).
 	DeleteConfirmTimeout time.Duration
+	// Federation serves the Apollo Federation v2 subgraph fields
+	// (_entities, _service) and types (GATEWAY_FEDERATION; default false:
+	// the public schema stays without them).
+	Federation bool
 }
 
 // upstreamVars are the variables whose presence leaves demo mode.
@@ -194,6 +198,7 @@ func (c *Config) loadModes(getenv func(string) string, fail func(string, string,
 	c.Introspection = boolVar(getenv, fail, "GATEWAY_INTROSPECTION", dev)
 	c.Suggestions = boolVar(getenv, fail, "GATEWAY_FIELD_SUGGESTIONS", dev)
 	c.IDE = boolVar(getenv, fail, "GATEWAY_IDE", dev)
+	c.Federation = boolVar(getenv, fail, "GATEWAY_FEDERATION", false)
 }
 
 // authModes are the values of AUTH_MODE, as listed in errors.

@@ -74,10 +74,14 @@ func (g *gateway) Handler() http.Handler {
 // (handler.NewDefaultServer would switch on more), behind the guard, which
 // owns its HTTP transport, limits, introspection and suggestion settings.
 func (g *gateway) graphQL() http.Handler {
-	es := graph.NewExecutableSchema(graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups,
+	cfg := graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups,
 		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs), resolvers.WithDeleteConfirmTimeout(g.cfg.DeleteConfirmTimeout)),
 		Directives: graph.DirectiveRoot{HasPermission: resolvers.HasPermission,
-			MembershipPermission: resolvers.MembershipPermission(g.cfg.MembershipPermission)}})
+			MembershipPermission: resolvers.MembershipPermission(g.cfg.MembershipPermission)}}
+	if !g.cfg.Federation {
+		cfg.Schema = graph.PlainSchema() // no _entities, _service or federation types
+	}
+	es := graph.NewExecutableSchema(cfg)
 	if g.direct {
 		es = graph.Direct(es, g.telemetry.ObserveExecutor)
 	}
@@ -88,6 +92,9 @@ func (g *gateway) graphQL() http.Handler {
 	g.telemetry.Instrument(srv)
 	srv.AroundResponses(reportCost)
 	srv.AroundOperations(resolvers.Prefetch)
+	if g.cfg.Federation {
+		srv.AroundFields(resolvers.CheckEntities)
+	}
 	h := guard.Protect(srv, es.Schema(), guard.Options{
 		Limits: g.cfg.Limits, Introspection: g.cfg.Introspection, Suggestions: g.cfg.Suggestions,
 		ListSizes: listSizes, CORSOrigins: g.cfg.CORSOrigins, Log: g.log,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 
 	"github.com/groupdir/gateway/graph"
@@ -16,16 +17,23 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// TestSchemaGolden keeps the printed schema in testdata, so that every
-// change to the public contract shows up in review.
+// TestSchemaGolden keeps the printed schemas in testdata, so that every
+// change to the public contract shows up in review: the schema served by
+// default, and the one served with GATEWAY_FEDERATION=true (with the
+// federation fields, types and directives).
 func TestSchemaGolden(t *testing.T) {
-	var buf bytes.Buffer
-	formatter.NewFormatter(&buf, formatter.WithComments()).FormatSchema(graph.NewExecutableSchema(graph.Config{}).Schema())
-	golden := filepath.Join("testdata", "schema.golden.graphql")
-	if *update {
-		require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
+	for golden, schema := range map[string]*ast.Schema{
+		"schema.golden.graphql":            graph.PlainSchema(),
+		"schema.federation.golden.graphql": graph.NewExecutableSchema(graph.Config{}).Schema(),
+	} {
+		var buf bytes.Buffer
+		formatter.NewFormatter(&buf, formatter.WithComments()).FormatSchema(schema)
+		golden = filepath.Join("testdata", golden)
+		if *update {
+			require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
+		}
+		want, err := os.ReadFile(golden)
+		require.NoError(t, err, "run go test -run TestSchemaGolden -update")
+		assert.Equal(t, string(want), buf.String(), "the schema changed: review it, then go test -run TestSchemaGolden -update")
 	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test -run TestSchemaGolden -update")
-	assert.Equal(t, string(want), buf.String(), "the schema changed: review it, then go test -run TestSchemaGolden -update")
 }

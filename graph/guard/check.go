@@ -297,7 +297,8 @@ func (w *walker) rootField(f *ast.Field) *gqlerror.Error {
 			"the operation selects more than "+strconv.Itoa(w.limits.MaxRootFields)+" distinct root fields")
 	}
 	isIntrospection := f.Name == "__schema" || f.Name == "__type"
-	if isIntrospection && !w.introspection {
+	// The federation _service answers the whole schema: introspection too.
+	if (isIntrospection || f.Name == "_service") && !w.introspection {
 		return coded("introspection is disabled on this server", CodeValidationFailed)
 	}
 	w.introspecting = isIntrospection

@@ -32,10 +32,12 @@ const (
 
 // sizeArguments are the arguments that size a list: a page size (first and
 // last size a connection's edges), or a list of keys whose length is the
-// item count. They are also looked up one level down in input objects
+// item count (representations: the entities of a federation _entities
+// field). They are also looked up one level down in input objects
 // (searchGroups(input: {pageSize: …})).
 var sizeArguments = map[string]bool{
 	"pageSize": true, "first": true, "last": true, "ids": true, "jabberIds": true, "memberIds": true, "userIds": true,
+	"representations": true,
 }
 
 // complexityLimit is the gqlgen extension that refuses an operation whose
@@ -147,8 +149,9 @@ func (c costs) listSize(f *ast.Field) int {
 func (c costs) size(f *ast.Field) int { return ListSize(f, c.vars, MaxListSize) }
 
 // ListSize is the largest item count a field's size arguments give
-// (pageSize, first, last, or the length of ids, jabberIds, memberIds, userIds,
-// also inside an input object), clamped to [1, limit]; 0 when it has none.
+// (pageSize, first, last, or the length of ids, jabberIds, memberIds,
+// userIds, representations, also inside an input object), clamped to [1,
+// limit]; 0 when it has none.
 // The per-caller quota sizes its estimate with it too.
 func ListSize(f *ast.Field, vars map[string]any, limit int) int {
 	largest := 0

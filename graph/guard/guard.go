@@ -129,8 +129,8 @@ func DefaultLimits() Limits {
 type Options struct {
 	// Limits bound every request.
 	Limits Limits
-	// Introspection allows __schema and __type; without it they are refused
-	// before execution.
+	// Introspection allows __schema, __type and the federation _service;
+	// without it they are refused before execution.
 	Introspection bool
 	// Suggestions allows "Did you mean …?" hints in validation errors.
 	Suggestions bool

@@ -32,6 +32,9 @@ func (Group) IsTeam() {}
 // IsNode marks Group as a Node (its id is its Genesys UUID).
 func (Group) IsNode() {}
 
+// IsEntity marks Group as a federation entity (@key(fields: "id")).
+func (Group) IsEntity() {}
+
 // GetID returns the group's id.
 func (g Group) GetID() string { return g.ID }
 
@@ -61,6 +64,9 @@ func (UserGroup) IsTeam() {}
 
 // IsNode marks UserGroup as a Node (its id is the platform's).
 func (UserGroup) IsNode() {}
+
+// IsEntity marks UserGroup as a federation entity (@key(fields: "id")).
+func (UserGroup) IsEntity() {}
 
 // GetID returns the user group's id.
 func (u UserGroup) GetID() string { return u.ID }

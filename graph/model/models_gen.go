@@ -252,6 +252,10 @@ type GroupAddressInput struct {
 	Type GroupAddressType `json:"type"`
 }
 
+type GroupByIDsInput struct {
+	ID string `json:"ID"`
+}
+
 // A window of groups.
 type GroupConnection struct {
 	// The groups of the window, in order.
@@ -647,6 +651,10 @@ type UpdateUserGroupInput struct {
 	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
 	// The users in the group, REPLACING the whole list. Left out: kept; []: every user removed; null: refused.
 	UserIds graphql.Omittable[[]string] `json:"userIds,omitempty"`
+}
+
+type UserGroupByIDsInput struct {
+	ID string `json:"ID"`
 }
 
 // A window of user groups.

@@ -82,11 +82,12 @@ var pages = map[string]page{
 
 // Estimate returns the upstream calls op is expected to cost with vars: an
 // upper bound for reads (every aliased field counts, fields under @skip and
-// @include too, the lookups of Query.group and UserGroup.group count per
-// batch of 100, a field under a list counts once per item of the list,
-// sized by its own or the nearest enclosing size argument up to the
-// field's largest page, else by the field's default page, listSizes or
-// DefaultListSize), and the usual cost of writes. Introspection is free.
+// @include too, the lookups of Query.group, UserGroup.group and the Group
+// representations of Query._entities count per batch of 100, a field under
+// a list counts once per item of the list, sized by its own or the nearest
+// enclosing size argument up to the field's largest page, else by the
+// field's default page, listSizes or DefaultListSize), and the usual cost of
+// writes. Introspection is free.
 func Estimate(op *ast.OperationDefinition, vars map[string]any, listSizes map[string]int) int {
 	e := estimator{vars: vars, listSizes: listSizes}
 	calls := e.selectionSet(op.SelectionSet, 1, 0)
@@ -150,6 +151,9 @@ func (e *estimator) own(f *ast.Field, items, ids int) int {
 		e.lookups = min(e.lookups+items, ceiling)
 		return 0
 	}
+	if name == "Query._entities" {
+		return e.entities(f, items)
+	}
 	per, ok := callsPerItem[name]
 	if !ok && (f.ObjectDefinition.Name == "Query" || f.ObjectDefinition.Name == "Mutation") {
 		per = 1
@@ -181,6 +185,33 @@ func (e *estimator) nodes(f *ast.Field, arg string, items int) int {
 		}
 	}
 	return calls
+}
+
+// entities is the calls of a federation _entities field run items times:
+// its Group representations are batched lookups, like Query.group; each
+// UserGroup representation is one call, like Query.userGroup. Each kind
+// counts up to maxItems (more representations are refused as bad input
+// before any call).
+func (e *estimator) entities(f *ast.Field, items int) int {
+	arg := f.Arguments.ForName("representations")
+	if arg == nil || arg.Value == nil {
+		return 0
+	}
+	v, err := arg.Value.Value(e.vars)
+	if err != nil {
+		return 0
+	}
+	reps, _ := v.([]any)
+	groups, others := 0, 0
+	for _, r := range reps {
+		if rep, _ := r.(map[string]any); rep["__typename"] == "Group" {
+			groups++
+		} else {
+			others++
+		}
+	}
+	e.lookups = min(e.lookups+items*min(groups, maxItems), ceiling)
+	return min(items*min(others, maxItems), ceiling)
 }
 
 // pageOf is the items of f's page, given the count ids of its size

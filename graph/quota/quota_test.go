@@ -105,6 +105,13 @@ func TestEstimate(t *testing.T) {
 		{"node of a group is batched with group lookups", `{ node(id: "6a0f0000-0000-4000-8000-000000000001") { id } ` +
 			`group(id: "6a0f0000-0000-4000-8000-000000000002") { id } }`, nil, 1},
 		{"node of a user group", `{ node(id: "abc") { id } }`, nil, 1},
+		{"entities: 100 groups are one batched call", `query($r: [_Any!]!) { _entities(representations: $r) { __typename } }`,
+			map[string]any{"r": representations(100, "Group")}, 1},
+		{"entities: a user group is one call, fields count per entity",
+			`query($r: [_Any!]!) { _entities(representations: $r) { ... on Group { members { total } } } }`,
+			map[string]any{"r": append(representations(3, "Group"), representations(2, "UserGroup")...)}, 1 + 2 + 5},
+		{"entities: a literal list, batched with group(id:)",
+			`{ _entities(representations: [{__typename: "Group", id: "a"}]) { __typename } group(id: "b") { id } }`, nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +123,15 @@ func TestEstimate(t *testing.T) {
 		assert.Equal(t, 2+DefaultListSize, Estimate(op, nil, nil))
 		assert.Equal(t, 2+200, Estimate(op, nil, map[string]int{"Query.teams": 200}))
 	})
+}
+
+// representations returns n federation representations of typeName.
+func representations(n int, typeName string) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]any{"__typename": typeName, "id": strconv.Itoa(i)}
+	}
+	return out
 }
 
 // fanOut is red-team case 55: n aliased pages of 100 groups, each group
