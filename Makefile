@@ -15,7 +15,7 @@ run: ## Start the gateway in demo mode on :8080 (in-memory emulators, nothing to
 	$(GO) run .
 
 .PHONY: test
-test: vet check-generated ## The whole suite: go vet, the regeneration check, go test -race
+test: vet staticcheck check-generated ## The whole suite: go vet, staticcheck, the regeneration check, go test -race
 	$(GO) test -race -count=1 ./...
 
 .PHONY: vet
@@ -40,8 +40,13 @@ smoke: ## The client contract suite against real upstreams (GENESYS_* / USERGROU
 ide: ## Rebuild the GraphQL IDE bundle (ide/dist) from the pinned npm packages; needs Node.js and npm, commit the result
 	cd ide/web && npm ci --ignore-scripts --no-audit --no-fund && npm run build
 
+.PHONY: staticcheck
+staticcheck: ## staticcheck (pinned in go.mod as a tool; default checks), the smoke suite too
+	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags smoke ./upstream/contract/
+
 .PHONY: lint
-lint: vet ## gofmt check and go vet
+lint: vet staticcheck ## gofmt check, go vet and staticcheck
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "run gofmt -w"; exit 1; }
 
 .PHONY: bench
