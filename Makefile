@@ -53,6 +53,16 @@ lint: vet staticcheck ## gofmt check, go vet and staticcheck
 bench: ## Go benchmarks of the workload shapes (handler + emulators over loopback)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# make load's settings: measured time per workload, requests in flight, upstream latency, workloads.
+LOAD_DURATION    ?= 10s
+LOAD_CONCURRENCY ?= 16
+LOAD_LATENCY     ?= 0ms
+LOAD_WORKLOADS   ?= w1,w2,w3,w4
+
+.PHONY: load
+load: ## Load benchmark (bench/load): builds the gateway, drives W1-W4 against the emulators, prints req/s, p50/p99, CPU, calls, RSS
+	$(GO) run ./bench/load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY) -latency $(LOAD_LATENCY) -workloads $(LOAD_WORKLOADS)
+
 .PHONY: build
 build: ## Build the static binary ./gateway
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) .
