@@ -189,7 +189,8 @@ func findRepo() (string, error) {
 // printTable writes the run's settings and one row per workload.
 func printTable(w io.Writer, c config, rows []row) {
 	fmt.Fprintf(w, "bench/load: %s per workload after a %s warm-up, concurrency %d, upstream latency %s, demodata.Bench; "+
-		"%d cores, %s\n\n", c.duration, c.warmup, c.concurrency, c.latency, runtime.NumCPU(), runtime.Version())
+		"%d cores, %s, load average at the end %s (other work on the machine shows here)\n\n",
+		c.duration, c.warmup, c.concurrency, c.latency, runtime.NumCPU(), runtime.Version(), loadAverage())
 	fmt.Fprintln(w, "| workload | requests | failed | req/s | p50 ms | p99 ms | gateway CPU ms/req | tool CPU ms/req "+
 		"| upstream calls/req: single (ideal) | under load | gateway peak RSS MiB |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -205,6 +206,15 @@ func printTable(w io.Writer, c config, rows []row) {
 		}
 	}
 	fmt.Fprintln(w)
+}
+
+// loadAverage returns the machine's 1-minute load average (/proc/loadavg).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }
 
 // sinceStart marks a peak RSS that could not be reset before the window.
