@@ -23,7 +23,7 @@ type row struct {
 	workload string
 	// requests is the number of answers of the measured window.
 	requests uint64
-	// failed counts the answers (warm-up, single and measured) that failed
+	// failed counts the answers of the warm-up and the window that failed
 	// their check; problems holds the first few reasons.
 	failed   uint64
 	problems []string
