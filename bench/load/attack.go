@@ -53,9 +53,13 @@ func runWorkload(ctx context.Context, c config, w *workload, gw *gateway, emu *e
 		return r, fmt.Errorf("one request: %w (not load-tested)", err)
 	}
 	r.single = emu.calls()
+	tgts, err := targets(w, gw.url)
+	if err != nil {
+		return r, err
+	}
 	if c.warmup > 0 {
 		fmt.Fprintf(logw, "%s: warm-up %s\n", w.name, c.warmup)
-		warm := attack(ctx, c, w, gw.url, c.warmup)
+		warm := attack(ctx, c, w, tgts, c.warmup)
 		r.failed, r.problems = warm.failed, warm.problems
 	}
 	fmt.Fprintf(logw, "%s: measuring %s at concurrency %d\n", w.name, c.duration, c.concurrency)
@@ -63,7 +67,7 @@ func runWorkload(ctx context.Context, c config, w *workload, gw *gateway, emu *e
 	emu.resetCalls()
 	g0, err1 := gw.cpu()
 	t0, err2 := selfCPU()
-	m := attack(ctx, c, w, gw.url, c.duration)
+	m := attack(ctx, c, w, tgts, c.duration)
 	g1, err3 := gw.cpu()
 	t1, err4 := selfCPU()
 	rss, err5 := gw.peakRSS()
@@ -118,26 +122,30 @@ type stats struct {
 	p50, p99         time.Duration
 }
 
+// targets are the requests of every variant of w. The variant a request
+// carries rides in its URL's fragment, which the HTTP client never sends, so
+// that the answer (vegeta's Result names the URL) is checked against the
+// variables it was asked with.
+func targets(w *workload, endpoint string) ([]vegeta.Target, error) {
+	out := make([]vegeta.Target, w.variants)
+	header := http.Header{"Content-Type": {"application/json"}}
+	for v := range out {
+		body, err := w.body(v)
+		if err != nil {
+			return nil, err
+		}
+		out[v] = vegeta.Target{Method: http.MethodPost, URL: endpoint + "#" + strconv.Itoa(v), Body: body, Header: header}
+	}
+	return out, nil
+}
+
 // attack drives w at the gateway for d (or until -max-requests or ctx
 // ends) with c.concurrency workers in a closed loop, and checks every
 // answer. It returns once every request sent has been answered.
-//
-// The variant a request carries rides in its URL's fragment, which the
-// HTTP client never sends, so that the answer (vegeta's Result names the
-// URL) is checked against the variables it was asked with.
-func attack(ctx context.Context, c config, w *workload, endpoint string, d time.Duration) stats {
-	targets := make([]vegeta.Target, w.variants)
-	header := http.Header{"Content-Type": {"application/json"}}
-	for v := range targets {
-		body, err := w.body(v)
-		if err != nil {
-			panic(err) // the variables are maps of strings and ints
-		}
-		targets[v] = vegeta.Target{Method: http.MethodPost, URL: endpoint + "#" + strconv.Itoa(v), Body: body, Header: header}
-	}
+func attack(ctx context.Context, c config, w *workload, tgts []vegeta.Target, d time.Duration) stats {
 	var next atomic.Uint64
 	targeter := func(t *vegeta.Target) error {
-		*t = targets[(next.Add(1)-1)%uint64(len(targets))]
+		*t = tgts[(next.Add(1)-1)%uint64(len(tgts))]
 		return nil
 	}
 	n := uint64(c.concurrency)
