@@ -291,5 +291,6 @@ func want(gt reflect.Type, kinds ...reflect.Kind) error {
 			return nil
 		}
 	}
+	//lint:ignore ST1005 "Go" is a proper noun, not a capitalised sentence start
 	return fmt.Errorf("Go type %s cannot hold this value", gt)
 }

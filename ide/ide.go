@@ -99,7 +99,7 @@ func render(opts Options) (*page, error) {
 	var buf bytes.Buffer
 	err := pageTemplate.Execute(&buf, map[string]any{
 		"Title":  opts.Title,
-		"Config": pageConfig{Title: opts.Title, Endpoint: opts.Endpoint, Tabs: opts.Tabs},
+		"Config": pageConfig(opts),
 		// Trusted as they are: our own bundle, in which esbuild escapes
 		// "</style" and "</script" (checked by the tests).
 		"Style":  template.CSS(style),

@@ -52,7 +52,7 @@ func TestComplexity(t *testing.T) {
 	schema := newEnvSchema()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(schema, tt.query)
+			doc, errs := gqlparser.LoadQueryWithRules(schema, tt.query, nil)
 			require.Empty(t, errs)
 			assert.Equal(t, tt.want, complexity(doc.Operations[0], tt.vars, map[string]int{"Query.teams": 200}, DefaultMaxComplexity))
 		})
@@ -60,8 +60,8 @@ func TestComplexity(t *testing.T) {
 }
 
 func TestComplexityStopsAboveTheCeiling(t *testing.T) {
-	doc, errs := gqlparser.LoadQuery(newEnvSchema(), `{ groups(pageSize: 250) { entities { members(pageSize: 250) { entities {
-		manager { images { imageUri } } } } } } }`)
+	doc, errs := gqlparser.LoadQueryWithRules(newEnvSchema(), `{ groups(pageSize: 250) { entities { members(pageSize: 250) { entities {
+		manager { images { imageUri } } } } } } }`, nil)
 	require.Empty(t, errs)
 	got := complexity(doc.Operations[0], nil, nil, 1000)
 	assert.Greater(t, got, 1000)

@@ -26,7 +26,7 @@ var schema = sync.OnceValue(func() *ast.Schema { return graph.NewExecutableSchem
 // operation parses and validates query against the gateway's schema.
 func operation(t *testing.T, query string) *ast.OperationDefinition {
 	t.Helper()
-	doc, errs := gqlparser.LoadQuery(schema(), query)
+	doc, errs := gqlparser.LoadQueryWithRules(schema(), query, nil)
 	require.Empty(t, errs)
 	require.Len(t, doc.Operations, 1)
 	return doc.Operations[0]

@@ -42,7 +42,7 @@ func TestSelectedFields(t *testing.T) {
 			genesys.NewFields([]string{}, []string{"owners"})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(schema, tc.query)
+			doc, errs := gqlparser.LoadQueryWithRules(schema, tc.query, nil)
 			require.Empty(t, errs)
 			oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
 			assert.Equal(t, tc.want, selectedFields(oc))
@@ -63,7 +63,7 @@ func TestSelectedFieldsUnknownFieldReadsEverything(t *testing.T) {
 // passes the operation middleware's context on to the execution).
 func TestPrefetchTellsTheClientTheSelectedFields(t *testing.T) {
 	schema := graph.NewExecutableSchema(graph.Config{}).Schema()
-	doc, errs := gqlparser.LoadQuery(schema, `{ groups { entities { name members { entities { email } } } } }`)
+	doc, errs := gqlparser.LoadQueryWithRules(schema, `{ groups { entities { name members { entities { email } } } } }`, nil)
 	require.Empty(t, errs)
 	oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
 	ctx := graphql.WithOperationContext(loaders.With(context.Background(), loaders.New(nil, nil, loaders.Options{})), oc)
