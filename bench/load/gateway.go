@@ -111,7 +111,7 @@ func randomHex() string {
 // configuration.
 var gatewaySettings = []string{"AUTH_MODE=none", "GATEWAY_ENV=production", "LOG_LEVEL=warn",
 	"GENESYS_RATE_LIMIT_PER_MINUTE=0", "USERGROUP_RATE_LIMIT_PER_MINUTE=0", "AUTH_RATE_LIMIT_PER_MINUTE=0",
-	"UPSTREAM_MAX_CONCURRENCY=512"}
+	"GATEWAY_CALLER_REQUESTS_PER_MINUTE=0", "UPSTREAM_MAX_CONCURRENCY=512"}
 
 // passedOn are the variables of this process the gateway inherits (the Go
 // runtime's settings, to experiment with); nothing else is inherited.
