@@ -27,6 +27,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -125,6 +126,18 @@ type Options struct {
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
 	// call the endpoint; exact matches only.
 	CORSOrigins []string
+	// CORSHeaders are the request headers a browser may send (nil:
+	// DefaultCORSHeaders).
+	CORSHeaders []string
+	// PersistedStore keeps the queries registered through automatic
+	// persisted queries (nil: an in-memory store of
+	// DefaultPersistedEntries). Unused with TrustedDocuments.
+	PersistedStore PersistedStore
+	// TrustedDocuments, when set, are the only operations that run.
+	TrustedDocuments *TrustedDocuments
+	// PersistedCDNMaxAge is how long shared caches may keep the answer to a
+	// GET of a persisted query by hash (0: they revalidate).
+	PersistedCDNMaxAge time.Duration
 	// Log receives one debug line per refused request (its code and status,
 	// never its content). Nil discards.
 	Log *slog.Logger
@@ -138,7 +151,7 @@ type Options struct {
 // extension when opts.Introspection, and the complexity limit. schema is
 // srv's schema.
 func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler {
-	srv.AddTransport(transport{})
+	srv.AddTransport(transport{cdnMaxAge: opts.PersistedCDNMaxAge})
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	srv.SetDisableSuggestion(!opts.Suggestions)
 	if !opts.Suggestions {
@@ -152,50 +165,68 @@ func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	store := opts.PersistedStore
+	if store == nil {
+		store = NewMemoryPersistedStore(DefaultPersistedEntries, DefaultPersistedDocumentBytes)
+	}
+	if opts.TrustedDocuments != nil {
+		store = nil
+	}
 	return &guard{
-		next:    srv,
-		limits:  opts.Limits,
-		check:   newChecker(schema, opts.Limits, opts.Introspection),
-		origins: newOrigins(opts.CORSOrigins),
-		log:     log,
+		next:      srv,
+		limits:    opts.Limits,
+		check:     newChecker(schema, opts.Limits, opts.Introspection),
+		cors:      newCORS(opts.CORSOrigins, opts.CORSHeaders),
+		persisted: persisted{store: store, trusted: opts.TrustedDocuments},
+		log:       log,
 	}
 }
 
 // guard is the middleware in front of the gqlgen server.
 type guard struct {
-	next    http.Handler
-	limits  Limits
-	check   *checker
-	origins origins
-	log     *slog.Logger
+	next      http.Handler
+	limits    Limits
+	check     *checker
+	cors      cors
+	persisted persisted
+	log       *slog.Logger
 }
 
 // ServeHTTP answers CORS preflights, reads and checks the request, and hands
 // a request that passed to gqlgen with its decoded parameters.
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := graphql.Now()
-	allowedOrigin := g.origins.allow(w, r)
+	allowedOrigin := g.cors.allow(w, r)
 	if r.Method == http.MethodOptions {
-		preflight(w, r, allowedOrigin)
+		g.cors.preflight(w, r, allowedOrigin)
 		return
 	}
 	media := negotiate(r.Header.Get("Accept"))
-	params, ref := g.read(w, r)
+	req := &request{media: media}
+	in, ref := g.read(w, r)
 	if ref == nil {
-		ref = g.checkDocument(r, params)
+		req.params = in.params
+		req.persistedGET = r.Method == http.MethodGet && in.params.Query == ""
+		req.register, ref = g.persisted.resolve(r.Context(), in.params, in.documentID)
+	}
+	if ref == nil {
+		ref = g.checkDocument(r, req.params)
 	}
 	if ref != nil {
+		if req.persistedGET {
+			setPersistedCacheControl(w.Header(), r, true, 0)
+		}
 		g.refuse(w, r, media, ref)
 		return
 	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), &request{params: params, media: media})))
+	req.params.Headers = r.Header
+	req.params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), req)))
 }
 
 // read decodes the request's GraphQL parameters from a GET query string or a
 // POST JSON body.
-func (g *guard) read(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, *refusal) {
+func (g *guard) read(w http.ResponseWriter, r *http.Request) (*incoming, *refusal) {
 	switch r.Method {
 	case http.MethodGet:
 		return readGET(r)

@@ -21,6 +21,11 @@ import (
 type request struct {
 	params *graphql.RawParams
 	media  string
+	// register, when set, keeps the query as an APQ registration once it
+	// passed validation.
+	register func()
+	// persistedGET is a GET naming a persisted query by its hash.
+	persistedGET bool
 }
 
 type requestKey struct{}
@@ -40,10 +45,20 @@ type body struct {
 	OperationName *string        `json:"operationName"`
 	Variables     map[string]any `json:"variables"`
 	Extensions    map[string]any `json:"extensions"`
+	// DocumentID (or Relay's doc_id) names a persisted operation.
+	DocumentID *string `json:"documentId"`
+	DocID      *string `json:"doc_id"`
+}
+
+// incoming is a decoded request: its GraphQL parameters, and the id of the
+// persisted operation it names instead of a query, if any.
+type incoming struct {
+	params     *graphql.RawParams
+	documentID string
 }
 
 // readPOST reads a JSON body of at most limit bytes.
-func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*graphql.RawParams, *refusal) {
+func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*incoming, *refusal) {
 	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON ||
 		(params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
 		return nil, badRequest(http.StatusUnsupportedMediaType, msgMediaType)
@@ -70,26 +85,32 @@ func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*graphql.Raw
 	if ref := decodeOne(data, &b); ref != nil {
 		return nil, ref
 	}
-	if b.Query == nil || *b.Query == "" {
-		return nil, badRequest(http.StatusBadRequest, msgNoQuery)
+	in := &incoming{params: &graphql.RawParams{Query: deref(b.Query), OperationName: deref(b.OperationName),
+		Variables: b.Variables, Extensions: b.Extensions}, documentID: deref(b.DocumentID)}
+	if in.documentID == "" {
+		in.documentID = deref(b.DocID)
 	}
-	p := &graphql.RawParams{Query: *b.Query, Variables: b.Variables, Extensions: b.Extensions}
-	if b.OperationName != nil {
-		p.OperationName = *b.OperationName
+	return in, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	return p, nil
+	return *s
 }
 
 // readGET reads the parameters of a GET query string; variables and
 // extensions are JSON objects.
-func readGET(r *http.Request) (*graphql.RawParams, *refusal) {
+func readGET(r *http.Request) (*incoming, *refusal) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, badRequest(http.StatusBadRequest, msgQueryString)
 	}
 	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
-	if p.Query == "" {
-		return nil, badRequest(http.StatusBadRequest, msgNoQuery)
+	in := &incoming{params: p, documentID: q.Get("documentId")}
+	if in.documentID == "" {
+		in.documentID = q.Get("doc_id")
 	}
 	for name, dst := range map[string]*map[string]any{"variables": &p.Variables, "extensions": &p.Extensions} {
 		if v := q.Get(name); v != "" {
@@ -98,7 +119,7 @@ func readGET(r *http.Request) (*graphql.RawParams, *refusal) {
 			}
 		}
 	}
-	return p, nil
+	return in, nil
 }
 
 // decodeOne decodes exactly one JSON value into v (numbers as json.Number,

@@ -3,6 +3,7 @@ package guard
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -11,8 +12,13 @@ import (
 // requests the middleware passed, from their decoded parameters (the body is
 // not read twice), and answers a request gqlgen refuses before execution
 // (validation, variables, complexity) with the status rule of GraphQL over
-// HTTP instead of gqlgen's 422.
-type transport struct{}
+// HTTP instead of gqlgen's 422. It registers an APQ query once it passed
+// validation.
+type transport struct {
+	// cdnMaxAge is the shared caches' lifetime of answers to GETs of
+	// persisted queries.
+	cdnMaxAge time.Duration
+}
 
 var _ graphql.Transport = transport{}
 
@@ -23,17 +29,27 @@ func (transport) Supports(r *http.Request) bool {
 }
 
 // Do runs the operation.
-func (transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	req, _ := requestFrom(r.Context())
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, req.params)
 	if errs != nil {
+		if req.persistedGET {
+			setPersistedCacheControl(w.Header(), r, true, 0)
+		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
 		writeJSON(w, req.media, statusBeforeExecution(req.media), errorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
 		return
 	}
+	if req.register != nil {
+		req.register()
+	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, req.media, responses(ctx))
+	resp := responses(ctx)
+	if req.persistedGET {
+		setPersistedCacheControl(w.Header(), r, resp == nil || len(resp.Errors) > 0, t.cdnMaxAge)
+	}
+	writeResponse(w, req.media, resp)
 }
 
 // writeResponse sends an executed operation's response. Its data is already
