@@ -86,7 +86,7 @@ func (g *gateway) graphQL() http.Handler {
 	srv.AroundOperations(resolvers.Prefetch)
 	h := guard.Protect(srv, es.Schema(), guard.Options{
 		Limits: g.cfg.Limits, Introspection: g.cfg.Introspection, Suggestions: g.cfg.Suggestions,
-		ListSizes: listSizes, CORSOrigins: g.cfg.CORSOrigins, CORSHeaders: g.cfg.CORSHeaders,
+		ListSizes: listSizes, DeferrableFields: graph.DeferrableFields(es.Schema()), CORSOrigins: g.cfg.CORSOrigins, CORSHeaders: g.cfg.CORSHeaders,
 		TrustedDocuments: g.cfg.TrustedDocuments, PersistedCDNMaxAge: g.cfg.PersistedCDNMaxAge, Log: g.log,
 	})
 	// After the guard's complexity limit: a refused document costs no quota.

@@ -135,6 +135,10 @@ type Options struct {
 	PersistedStore PersistedStore
 	// TrustedDocuments, when set, are the only operations that run.
 	TrustedDocuments *TrustedDocuments
+	// DeferrableFields are the fields the executor defers under @defer, as
+	// "Type.field" (graph.DeferrableFields): the executor writes null in
+	// their place, which the guard removes from the initial payload.
+	DeferrableFields map[string]bool
 	// PersistedCDNMaxAge is how long shared caches may keep the answer to a
 	// GET of a persisted query by hash (0: they revalidate).
 	PersistedCDNMaxAge time.Duration
@@ -151,7 +155,7 @@ type Options struct {
 // extension when opts.Introspection, and the complexity limit. schema is
 // srv's schema.
 func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler {
-	srv.AddTransport(transport{cdnMaxAge: opts.PersistedCDNMaxAge})
+	srv.AddTransport(transport{schema: schema, deferrable: opts.DeferrableFields, cdnMaxAge: opts.PersistedCDNMaxAge})
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	srv.SetDisableSuggestion(!opts.Suggestions)
 	if !opts.Suggestions {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // transport is the gqlgen transport of a protected server. It serves only
@@ -15,6 +16,9 @@ import (
 // HTTP instead of gqlgen's 422. It registers an APQ query once it passed
 // validation.
 type transport struct {
+	schema *ast.Schema
+	// deferrable are the fields the executor defers (Options).
+	deferrable map[string]bool
 	// cdnMaxAge is the shared caches' lifetime of answers to GETs of
 	// persisted queries.
 	cdnMaxAge time.Duration
@@ -49,6 +53,10 @@ func (t transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	if req.persistedGET {
 		setPersistedCacheControl(w.Header(), r, resp == nil || len(resp.Errors) > 0, t.cdnMaxAge)
 	}
+	if resp != nil && resp.HasNext != nil {
+		deliverDeferred(ctx, w, r, req, &shape{opCtx: opCtx, schema: t.schema, deferrable: t.deferrable}, resp, responses)
+		return
+	}
 	writeResponse(w, req.media, resp)
 }
 
@@ -58,8 +66,8 @@ func (t transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 // re-validated and compacted), which was a tenth of the CPU of a request
 // answering 100 members.
 func writeResponse(w http.ResponseWriter, media string, resp *graphql.Response) {
-	if resp == nil || resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
-		writeJSON(w, media, http.StatusOK, resp) // not produced here: no @defer or streams
+	if resp == nil {
+		writeJSON(w, media, http.StatusOK, resp)
 		return
 	}
 	b := make([]byte, 0, len(resp.Data)+64)
