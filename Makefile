@@ -18,6 +18,10 @@ run: ## Start the gateway in demo mode on :8080 (in-memory emulators, nothing to
 test: vet check-generated ## The whole suite: go vet, the regeneration check, go test -race
 	$(GO) test -race -count=1 ./...
 
+.PHONY: clients
+clients: ## Install the JavaScript clients the suite runs against the gateway (Apollo Client, urql), pinned by clients/js/package-lock.json
+	cd clients/js && npm ci --ignore-scripts --no-audit --no-fund
+
 .PHONY: vet
 vet: ## go vet (the smoke suite too, so it always builds)
 	$(GO) vet ./...
