@@ -1,13 +1,17 @@
 package main
 
 import (
+	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -218,4 +222,60 @@ func TestDeferErrors(t *testing.T) {
 	r := e.post(deep, nil, "Accept", acceptMultipart)
 	assert.Equal(t, []string{guard.CodeQueryTooComplex}, r.codes())
 	e.assertNoUpstreamCall(t)
+}
+
+// TestDeferStreamsTheInitialPayloadFirst holds the deferred field's
+// upstream call and reads the initial payload meanwhile: it is sent (and
+// flushed through compression) before the deferred one exists. The request
+// is then dropped, which ends the held call; done ten times, nothing of
+// those requests is left running.
+func TestDeferStreamsTheInitialPayloadFirst(t *testing.T) {
+	e := setup(t, nil)
+	e.genesysKit().Inject(routeIndividualsGet, emukit.Fault{Latency: time.Minute})
+	query := `{"query":"query { group(id: \"` + demodata.GroupID(1) + `\") { id ... @defer { individuals { total } } } }"}`
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for range 10 {
+		readFirstPartAndLeave(t, client, e.srv.URL+"/query", query)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for deferWorkRunning() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.False(t, deferWorkRunning(), "no goroutine of the dropped requests is left")
+}
+
+// deferWorkRunning reports whether a goroutine reads or sends a deferred
+// payload.
+func deferWorkRunning() bool {
+	buf := make([]byte, 4<<20)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	return strings.Contains(stacks, "guard.deliverDeferred") || strings.Contains(stacks, "ProcessDeferredGroup")
+}
+
+// readFirstPartAndLeave reads the initial payload of a deferred query and
+// drops the request.
+func readFirstPartAndLeave(t *testing.T, client *http.Client, url, query string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(query))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", acceptMultipart)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"))
+	body, err := gzip.NewReader(resp.Body)
+	require.NoError(t, err)
+	_, params, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	p, err := multipart.NewReader(body, params["boundary"]).NextPart()
+	require.NoError(t, err, "the initial payload arrives while the deferred call is held")
+	var first part
+	require.NoError(t, json.NewDecoder(p).Decode(&first))
+	assert.Equal(t, demodata.GroupID(1), dig(first.Data, "group", "id"))
+	require.NotNil(t, first.HasNext)
+	assert.True(t, *first.HasNext)
 }
