@@ -51,8 +51,8 @@ func (e *testEnv) getPersisted(t *testing.T, hash string, vars map[string]any, h
 	return e.raw(t, http.MethodGet, "/query?extensions="+url.QueryEscape(string(ext))+"&variables="+url.QueryEscape(string(v)), nil, headers...)
 }
 
-// assertCodes checks the only error's code and, for Apollo's codes, the
-// message Apollo Client's persisted-queries link matches.
+// assertPersistedRefusal checks the only error's code and, for
+// PERSISTED_QUERY_NOT_FOUND, the message Apollo's link matches.
 func assertPersistedRefusal(t *testing.T, r gqlResponse, code string) {
 	t.Helper()
 	require.Equal(t, []string{code}, r.codes(), string(r.Raw))
@@ -102,16 +102,20 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 	assert.Equal(t, "private, no-cache", r.Header.Get("Cache-Control"), "shared caching is off by default")
 	assert.Contains(t, r.Header.Values("Vary"), "Authorization")
 
-	// A malformed extension or another version is refused.
+	// A malformed extension is refused; another version is not supported
+	// (Apollo's link then sends full queries).
 	for _, ext := range []any{
-		map[string]any{"persistedQuery": map[string]any{"version": 2, "sha256Hash": hash}},
 		map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": "abc"}},
+		map[string]any{"persistedQuery": map[string]any{"version": 1}},
 		map[string]any{"persistedQuery": "x"},
 	} {
 		r = e.postJSON(t, map[string]any{"extensions": ext})
 		assertPersistedRefusal(t, r, guard.CodeBadRequest)
 		assert.Equal(t, http.StatusBadRequest, r.Status)
 	}
+	r = e.postJSON(t, map[string]any{"extensions": map[string]any{"persistedQuery": map[string]any{"version": 2, "sha256Hash": hash}}})
+	assertPersistedRefusal(t, r, guard.CodePersistedQueryNotSupported)
+	assert.Equal(t, "PersistedQueryNotSupported", r.Errors[0].Message)
 }
 
 func TestPersistedGETCacheControlAndMutations(t *testing.T) {

@@ -44,7 +44,7 @@ const (
 	msgPersistedQueryNotSupported = "PersistedQueryNotSupported"
 	msgPersistedQueryNotAllowed   = "only the operations of the trusted documents run on this server: " +
 		"send the id of one (extensions.persistedQuery.sha256Hash, documentId or doc_id) or its exact text"
-	msgPersistedExtension = "extensions.persistedQuery must be {version: 1, sha256Hash: <64 hex digits>}"
+	msgPersistedExtension = "extensions.persistedQuery must be an object {version: 1, sha256Hash: <64 hex digits>}"
 	msgPersistedMismatch  = "extensions.persistedQuery.sha256Hash is not the SHA-256 of the query"
 	msgDocumentIDAndQuery = "send either a query or a documentId, not both"
 )
@@ -175,9 +175,9 @@ type persisted struct {
 // and checks a query against the trusted documents. It returns the
 // registration to make once the document is valid (nil for none).
 func (p persisted) resolve(ctx context.Context, params *graphql.RawParams, documentID string) (func(), *refusal) {
-	hash, ok := persistedHash(params.Extensions)
-	if !ok {
-		return nil, badRequest(http.StatusBadRequest, msgPersistedExtension)
+	hash, ref := persistedHash(params.Extensions)
+	if ref != nil {
+		return nil, ref
 	}
 	if params.Query != "" {
 		switch {
@@ -216,22 +216,24 @@ func (p persisted) resolve(ctx context.Context, params *graphql.RawParams, docum
 }
 
 // persistedHash returns the lower-case sha256Hash of an APQ extension ("" for
-// none); false for a malformed one or a version other than 1.
-func persistedHash(extensions map[string]any) (string, bool) {
+// none). A malformed one is BAD_REQUEST; a version other than 1 is
+// PERSISTED_QUERY_NOT_SUPPORTED, on which Apollo's clients stop hashing and
+// send their queries.
+func persistedHash(extensions map[string]any) (string, *refusal) {
 	v, present := extensions["persistedQuery"]
 	if !present || v == nil {
-		return "", true
+		return "", nil
 	}
-	ext, isObject := v.(map[string]any)
+	ext, _ := v.(map[string]any)
 	hash, isString := ext["sha256Hash"].(string)
-	if version, _ := ext["version"].(json.Number); !isObject || !isString || version != "1" {
-		return "", false
+	if version, _ := ext["version"].(json.Number); ext != nil && version != "1" {
+		return "", documentRefused(CodePersistedQueryNotSupported, &gqlerror.Error{Message: msgPersistedQueryNotSupported})
 	}
 	hash = strings.ToLower(hash)
-	if b, err := hex.DecodeString(hash); err != nil || len(b) != sha256.Size {
-		return "", false
+	if b, err := hex.DecodeString(hash); !isString || err != nil || len(b) != sha256.Size {
+		return "", badRequest(http.StatusBadRequest, msgPersistedExtension)
 	}
-	return hash, true
+	return hash, nil
 }
 
 func sha256Hex(s string) string {
