@@ -14,6 +14,11 @@
 // status of every answer. After validation a complexity limit weighs list
 // fields by their page size or id count.
 //
+// Before the pre-validation pass it resolves persisted operations
+// (automatic persisted queries and trusted documents, persisted.go); after
+// execution its transport delivers @defer as multipart/mixed parts or one
+// merged answer (deferred.go).
+//
 // Every refusal is a GraphQL response with errors[].extensions.code and no
 // data: BAD_REQUEST (405, 415 or 400), PAYLOAD_TOO_LARGE (413), and
 // GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED or QUERY_TOO_COMPLEX with
@@ -124,7 +129,7 @@ type Options struct {
 	// DefaultListSize items.
 	ListSizes map[string]int
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
-	// call the endpoint; exact matches only.
+	// call the endpoint; scheme://host:* allows any port of host.
 	CORSOrigins []string
 	// CORSHeaders are the request headers a browser may send (nil:
 	// DefaultCORSHeaders).
