@@ -23,7 +23,7 @@ import (
 // initial response and one incremental response per deferred fragment and
 // object. A client that accepts multipart/mixed gets them as they come, in
 // the format of the 2022-08-24 @defer proposal that Apollo Client
-// (Defer20220824Handler), urql and GraphiQL read: parts of a multipart/mixed
+// (Defer20220824Handler) and urql read: parts of a multipart/mixed
 // body, the first {"data", "hasNext": true}, the next ones {"incremental":
 // [{"data", "path", "label", "errors"}], "hasNext"}. Any other client gets
 // one ordinary response with the deferred data merged in.

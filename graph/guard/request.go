@@ -93,6 +93,7 @@ func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*incoming, *
 	return in, nil
 }
 
+// deref is the string s points to, "" for nil.
 func deref(s *string) string {
 	if s == nil {
 		return ""
