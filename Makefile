@@ -19,6 +19,10 @@ test: vet staticcheck check-generated ## The whole suite: go vet, staticcheck, t
 	$(GO) test -race -count=1 ./...
 	cd client && $(GO) test -race -count=1 ./...
 
+.PHONY: clients
+clients: ## Install the npm packages the suite runs (Apollo Client, urql, relay-compiler, Hive Gateway), pinned by each clients/*/package-lock.json
+	for d in clients/js clients/relay clients/federation; do (cd $$d && npm ci --ignore-scripts --no-audit --no-fund) || exit 1; done
+
 .PHONY: vet
 vet: ## go vet (the smoke suite too, so it always builds)
 	$(GO) vet ./...

@@ -67,6 +67,15 @@ type Config struct {
 	LogLevel                        slog.Level
 	LogJSON                         bool
 	CORSOrigins                     []string
+	// CORSHeaders are the request headers browsers may send
+	// (guard.DefaultCORSHeaders and CORS_ALLOWED_HEADERS).
+	CORSHeaders []string
+	// TrustedDocuments, when set, are the only operations that run
+	// (GATEWAY_TRUSTED_DOCUMENTS).
+	TrustedDocuments *guard.TrustedDocuments
+	// PersistedCDNMaxAge is how long shared caches may keep answers to GETs
+	// of persisted queries (PERSISTED_QUERY_CDN_MAX_AGE).
+	PersistedCDNMaxAge time.Duration
 	// ReadCacheTTL, when positive, keeps successful upstream reads that
 	// long (per credential; cleared by the gateway's own writes).
 	ReadCacheTTL time.Duration
@@ -143,17 +152,53 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.DeleteConfirmTimeout = durationVar(getenv, fail, "GATEWAY_DELETE_CONFIRM_TIMEOUT", resolvers.DefaultDeleteConfirmTimeout,
 		maxDeleteConfirmTimeout)
 	c.MaxUpstreamCalls = intVar(getenv, fail, "GATEWAY_MAX_UPSTREAM_CALLS", quota.DefaultMaxCalls, 1, 100_000)
+	c.loadFrontend(getenv, fail)
+	return c, errors.Join(errs...)
+}
+
+// demoCORSOrigins are the origins allowed in demo mode when
+// CORS_ALLOWED_ORIGINS is not set: a frontend's development server.
+var demoCORSOrigins = []string{"http://localhost:*", "http://127.0.0.1:*"}
+
+// loadFrontend reads what browser applications need: CORS
+// (CORS_ALLOWED_ORIGINS, CORS_ALLOWED_HEADERS) and persisted operations
+// (GATEWAY_TRUSTED_DOCUMENTS, PERSISTED_QUERY_CDN_MAX_AGE).
+func (c *Config) loadFrontend(getenv func(string) string, fail func(string, string, ...any)) {
 	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
-			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
-				fail("CORS_ALLOWED_ORIGINS", "%q is not an origin like https://app.example.com", o)
+			u, err := url.Parse(strings.TrimSuffix(o, ":*"))
+			if err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" || u.Port() != "" && strings.HasSuffix(o, ":*") {
+				fail("CORS_ALLOWED_ORIGINS", "%q is not an origin like https://app.example.com or http://localhost:*", o)
 				continue
 			}
 			c.CORSOrigins = append(c.CORSOrigins, o)
 		}
 	}
-	return c, errors.Join(errs...)
+	if c.CORSOrigins == nil && c.Demo {
+		c.CORSOrigins = demoCORSOrigins
+	}
+	c.CORSHeaders = append(c.CORSHeaders, guard.DefaultCORSHeaders...)
+	for _, h := range strings.Split(getenv("CORS_ALLOWED_HEADERS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			if !headerName.MatchString(h) {
+				fail("CORS_ALLOWED_HEADERS", "%q is not a header name", h)
+				continue
+			}
+			c.CORSHeaders = append(c.CORSHeaders, h)
+		}
+	}
+	if path := getenv("GATEWAY_TRUSTED_DOCUMENTS"); path != "" {
+		docs, err := guard.LoadTrustedDocuments(path)
+		if err != nil {
+			fail("GATEWAY_TRUSTED_DOCUMENTS", "%v", err)
+		}
+		c.TrustedDocuments = docs
+	}
+	c.PersistedCDNMaxAge = durationVar(getenv, fail, "PERSISTED_QUERY_CDN_MAX_AGE", 0, 24*time.Hour)
 }
+
+// headerName is an HTTP header name (an RFC 9110 token).
+var headerName = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
 func (c *Config) loadUpstreams(getenv func(string) string, fail func(string, string, ...any)) {
 	if region := getenv("GENESYS_REGION"); region != "" {

@@ -20,20 +20,13 @@ import (
 // relay-compiler (npm ci there installs it; .ci/run does).
 var relayDir = filepath.Join("clients", "relay")
 
-// relayCompiler returns node and relay-compiler's entry point. Without
-// them the test skips, except under CI (CI set), where it must run.
+// relayCompiler returns node and relay-compiler's entry point (see nodeWith).
 func relayCompiler(t *testing.T) (node, cli string) {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	cli, _ = filepath.Abs(filepath.Join(relayDir, "node_modules", "relay-compiler", "cli.js"))
-	if _, statErr := os.Stat(cli); err == nil && statErr == nil {
-		return node, cli
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("node or relay-compiler is missing: .ci/run installs them (apt-get install -y nodejs npm; npm ci in clients/relay)")
-	}
-	t.Skip("node or relay-compiler is missing: install Node.js and run npm ci in clients/relay")
-	return "", ""
+	node = nodeWith(t, relayDir, "relay-compiler/cli.js")
+	cli, err := filepath.Abs(filepath.Join(relayDir, "node_modules", "relay-compiler", "cli.js"))
+	require.NoError(t, err)
+	return node, cli
 }
 
 // compileRelay compiles the operations of clients/relay/src, plus extra

@@ -31,24 +31,6 @@ import (
 // federationDir holds the JavaScript side and its lockfile.
 var federationDir = filepath.Join("clients", "federation")
 
-// requireNode returns the path of node, or skips the test (fails it under
-// CI) when node or the installed packages are missing.
-func requireNode(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err == nil {
-		_, err = os.Stat(filepath.Join(federationDir, "node_modules", "@graphql-hive", "gateway"))
-	}
-	if err != nil {
-		msg := "the supergraph test needs Node.js 20+ and `npm ci` in " + federationDir + " (.ci/run does both): " + err.Error()
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return node
-}
-
 // startSupergraph starts supergraph.mjs in front of the gateway e, with
 // the featured group ids, and returns the URL of Hive Gateway.
 func startSupergraph(t *testing.T, node string, e *testEnv, featured []string) string {
@@ -88,7 +70,7 @@ func startSupergraph(t *testing.T, node string, e *testEnv, featured []string) s
 }
 
 func TestSupergraph(t *testing.T) {
-	node := requireNode(t)
+	node := nodeWith(t, federationDir, "@graphql-hive/gateway/package.json")
 	e := setupSized(t, federated, hundredGroups)
 	featured := make([]string, 100)
 	for i := range featured {

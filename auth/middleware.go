@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/groupdir/gateway/graph/guard/origins"
 	"github.com/groupdir/gateway/telemetry/requestid"
 )
 
@@ -95,10 +96,7 @@ func Middleware(a Authenticator, o Options) func(http.Handler) http.Handler {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	origins := map[string]bool{}
-	for _, s := range o.CORSOrigins {
-		origins[strings.ToLower(strings.TrimSuffix(s, "/"))] = true
-	}
+	allowed := origins.New(o.CORSOrigins)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodOptions {
@@ -107,7 +105,7 @@ func Middleware(a Authenticator, o Options) func(http.Handler) http.Handler {
 			}
 			ctx, err := a.Authenticate(r)
 			if err != nil {
-				refuse(w, r, log, origins, err)
+				refuse(w, r, log, allowed, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(ctx))
@@ -117,7 +115,7 @@ func Middleware(a Authenticator, o Options) func(http.Handler) http.Handler {
 
 // refuse answers a refused request: its status, a GraphQL error body with
 // extensions.code, WWW-Authenticate on a 401 and Retry-After when known.
-func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, origins map[string]bool, err error) {
+func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, allowed origins.Origins, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = unauthenticated(msgInvalid, err)
@@ -128,11 +126,11 @@ func refuse(w http.ResponseWriter, r *http.Request, log *slog.Logger, origins ma
 	}
 	log.LogAttrs(r.Context(), slog.LevelDebug, "request refused by authentication", attrs...)
 	h := w.Header()
-	if origin := r.Header.Get("Origin"); len(origins) > 0 {
+	if origin := r.Header.Get("Origin"); !allowed.Empty() {
 		h.Add("Vary", "Origin")
-		if origins[strings.ToLower(origin)] {
+		if origin != "" && allowed.Allows(origin) {
 			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Expose-Headers", "WWW-Authenticate, Retry-After")
+			h.Set("Access-Control-Expose-Headers", origins.ExposeHeaders)
 		}
 	}
 	if e.Status == http.StatusUnauthorized {

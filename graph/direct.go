@@ -63,6 +63,10 @@ func (s *directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			s.observe(true)
 			return s.respond(r, opCtx.Operation.SelectionSet)
 		}
+		if hasDefer(opCtx.Doc, opCtx.Operation.SelectionSet, 0) {
+			s.observe(false)
+			return s.execDeferred(opCtx)
+		}
 	}
 	s.observe(false)
 	return s.executableSchema.Exec(ctx)

@@ -64,7 +64,7 @@ type ShedOptions struct {
 func Shed(o ShedOptions) func(http.Handler) http.Handler {
 	slots := semaphore.NewWeighted(int64(o.MaxInFlight))
 	bodies := semaphore.NewWeighted(o.MaxBodyBytesInFlight)
-	a := admission{log: orDiscard(o.Log), origins: newOrigins(o.CORSOrigins)}
+	a := admission{log: orDiscard(o.Log), cors: newCORS(o.CORSOrigins, nil)}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodOptions {
@@ -158,7 +158,7 @@ func CallerRate(o CallerRateOptions) func(http.Handler) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := admission{log: orDiscard(o.Log), origins: newOrigins(o.CORSOrigins)}
+	a := admission{log: orDiscard(o.Log), cors: newCORS(o.CORSOrigins, nil)}
 	buckets, _ := lru.New[string, *rate.Limiter](o.MaxCallers) // only fails for a size <= 0
 	bucket := func(caller string) *rate.Limiter {
 		if b, ok := buckets.Get(caller); ok {
@@ -194,16 +194,14 @@ func CallerRate(o CallerRateOptions) func(http.Handler) http.Handler {
 
 // admission answers the requests an admission limit refused.
 type admission struct {
-	log     *slog.Logger
-	origins origins
+	log  *slog.Logger
+	cors cors
 }
 
 // refuse answers r with ref, readable (Retry-After included) by the allowed
 // browser origins.
 func (a admission) refuse(w http.ResponseWriter, r *http.Request, ref *refusal) {
-	if a.origins.allow(w, r) {
-		w.Header().Set("Access-Control-Expose-Headers", "Retry-After")
-	}
+	a.cors.allow(w, r) // exposes Retry-After among origins.ExposeHeaders
 	refuse(a.log, w, r, negotiate(r.Header.Get("Accept")), ref)
 }
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/groupdir/gateway/graph/guard/origins"
 )
 
 func TestCORS(t *testing.T) {
@@ -32,6 +34,13 @@ func TestCORS(t *testing.T) {
 			[]string{"Origin", "https://evil.example.com", "Access-Control-Request-Method", "POST"}, 204, "", false, true},
 		{"preflight, no CORS configured", nil, http.MethodOptions,
 			[]string{"Origin", allowed, "Access-Control-Request-Method", "POST"}, 204, "", false, false},
+		{"any port, one", []string{"http://localhost:*"}, http.MethodPost, []string{"Origin", "http://localhost:3000"}, 200, "http://localhost:3000", false, true},
+		{"any port, none", []string{"http://localhost:*"}, http.MethodPost, []string{"Origin", "http://localhost"}, 200, "http://localhost", false, true},
+		{"any port, other host", []string{"http://localhost:*"}, http.MethodPost, []string{"Origin", "http://localhost.evil.example:3000"}, 200, "", false, true},
+		{"any port, other scheme", []string{"http://localhost:*"}, http.MethodPost, []string{"Origin", "https://localhost:3000"}, 200, "", false, true},
+		{"any port, not a port", []string{"http://localhost:*"}, http.MethodPost, []string{"Origin", "http://localhost:3000@evil.example"}, 200, "", false, true},
+		{"preflight, any port", []string{"http://127.0.0.1:*"}, http.MethodOptions,
+			[]string{"Origin", "http://127.0.0.1:5173", "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "traceparent"}, 204, "http://127.0.0.1:5173", true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,10 +55,13 @@ func TestCORS(t *testing.T) {
 			assert.Equal(t, tt.vary, strings.Contains(strings.Join(a.header.Values("Vary"), ","), "Origin"))
 			if tt.preflight {
 				assert.Equal(t, corsMethods, a.header.Get("Access-Control-Allow-Methods"))
-				assert.Equal(t, corsHeaders, a.header.Get("Access-Control-Allow-Headers"))
+				assert.Equal(t, strings.Join(DefaultCORSHeaders, ", "), a.header.Get("Access-Control-Allow-Headers"))
 				assert.NotEmpty(t, a.header.Get("Access-Control-Max-Age"))
 			} else {
 				assert.Empty(t, a.header.Get("Access-Control-Allow-Methods"))
+			}
+			if tt.allowOrigin != "" && !tt.preflight {
+				assert.Equal(t, origins.ExposeHeaders, a.header.Get("Access-Control-Expose-Headers"))
 			}
 		})
 	}

@@ -22,6 +22,11 @@
 // CallerRate each caller's requests a minute (429), both RATE_LIMITED with
 // Retry-After.
 //
+// Before the pre-validation pass it resolves persisted operations
+// (automatic persisted queries and trusted documents, persisted.go); after
+// execution its transport delivers @defer as multipart/mixed parts or one
+// merged answer (deferred.go).
+//
 // Every refusal is a GraphQL response with errors[].extensions.code and no
 // data: BAD_REQUEST (405, 415 or 400), PAYLOAD_TOO_LARGE (413), and
 // GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED or QUERY_TOO_COMPLEX with
@@ -34,6 +39,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -139,8 +145,24 @@ type Options struct {
 	// DefaultListSize items.
 	ListSizes map[string]int
 	// CORSOrigins are the browser origins (scheme://host[:port]) allowed to
-	// call the endpoint; exact matches only.
+	// call the endpoint; scheme://host:* allows any port of host.
 	CORSOrigins []string
+	// CORSHeaders are the request headers a browser may send (nil:
+	// DefaultCORSHeaders).
+	CORSHeaders []string
+	// PersistedStore keeps the queries registered through automatic
+	// persisted queries (nil: an in-memory store of
+	// DefaultPersistedEntries). Unused with TrustedDocuments.
+	PersistedStore PersistedStore
+	// TrustedDocuments, when set, are the only operations that run.
+	TrustedDocuments *TrustedDocuments
+	// DeferrableFields are the fields the executor defers under @defer, as
+	// "Type.field" (graph.DeferrableFields): the executor writes null in
+	// their place, which the guard removes from the initial payload.
+	DeferrableFields map[string]bool
+	// PersistedCDNMaxAge is how long shared caches may keep the answer to a
+	// GET of a persisted query by hash (0: they revalidate).
+	PersistedCDNMaxAge time.Duration
 	// Log receives one debug line per refused request (its code and status,
 	// never its content). Nil discards.
 	Log *slog.Logger
@@ -154,7 +176,7 @@ type Options struct {
 // extension when opts.Introspection, and the complexity limit. schema is
 // srv's schema.
 func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler {
-	srv.AddTransport(transport{})
+	srv.AddTransport(transport{schema: schema, deferrable: opts.DeferrableFields, cdnMaxAge: opts.PersistedCDNMaxAge})
 	srv.SetParserTokenLimit(opts.Limits.MaxTokens)
 	srv.SetDisableSuggestion(!opts.Suggestions)
 	if !opts.Suggestions {
@@ -164,51 +186,68 @@ func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(complexityLimit{max: opts.Limits.MaxComplexity, listSizes: opts.ListSizes})
+	store := opts.PersistedStore
+	if store == nil {
+		store = NewMemoryPersistedStore(DefaultPersistedEntries, DefaultPersistedDocumentBytes)
+	}
+	if opts.TrustedDocuments != nil {
+		store = nil
+	}
 	return &guard{
-		next:    srv,
-		limits:  opts.Limits,
-		check:   newChecker(schema, opts.Limits, opts.Introspection),
-		origins: newOrigins(opts.CORSOrigins),
-		log:     orDiscard(opts.Log),
+		next:      srv,
+		limits:    opts.Limits,
+		check:     newChecker(schema, opts.Limits, opts.Introspection),
+		cors:      newCORS(opts.CORSOrigins, opts.CORSHeaders),
+		persisted: persisted{store: store, trusted: opts.TrustedDocuments},
+		log:       orDiscard(opts.Log),
 	}
 }
 
 // guard is the middleware in front of the gqlgen server.
 type guard struct {
-	next    http.Handler
-	limits  Limits
-	check   *checker
-	origins origins
-	log     *slog.Logger
+	next      http.Handler
+	limits    Limits
+	check     *checker
+	cors      cors
+	persisted persisted
+	log       *slog.Logger
 }
 
 // ServeHTTP answers CORS preflights, reads and checks the request, and hands
 // a request that passed to gqlgen with its decoded parameters.
 func (g *guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := graphql.Now()
-	allowedOrigin := g.origins.allow(w, r)
+	allowedOrigin := g.cors.allow(w, r)
 	if r.Method == http.MethodOptions {
-		preflight(w, r, allowedOrigin)
+		g.cors.preflight(w, r, allowedOrigin)
 		return
 	}
 	media := negotiate(r.Header.Get("Accept"))
-	params, ref := g.read(w, r)
-	var key string
+	req := &request{media: media}
+	in, ref := g.read(w, r)
 	if ref == nil {
-		key, ref = g.checkDocument(r, params)
+		req.params = in.params
+		req.persistedGET = r.Method == http.MethodGet && in.params.Query == ""
+		req.register, ref = g.persisted.resolve(r.Context(), in.params, in.documentID)
+	}
+	if ref == nil {
+		req.key, ref = g.checkDocument(r, req.params)
 	}
 	if ref != nil {
+		if req.persistedGET {
+			setPersistedCacheControl(w.Header(), r, true, 0)
+		}
 		refuse(g.log, w, r, media, ref)
 		return
 	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), &request{params: params, media: media, key: key})))
+	req.params.Headers = r.Header
+	req.params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	g.next.ServeHTTP(w, r.WithContext(withRequest(r.Context(), req)))
 }
 
 // read decodes the request's GraphQL parameters from a GET query string or a
 // POST JSON body.
-func (g *guard) read(w http.ResponseWriter, r *http.Request) (*graphql.RawParams, *refusal) {
+func (g *guard) read(w http.ResponseWriter, r *http.Request) (*incoming, *refusal) {
 	switch r.Method {
 	case http.MethodGet:
 		return readGET(r)

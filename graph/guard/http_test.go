@@ -66,7 +66,7 @@ func TestHTTPRules(t *testing.T) {
 		{"case-variant variables run (GraphQL names are case-sensitive)", http.MethodPost, "/", "application/json", `{"query":"{ __typename }","variables":{"id":1,"ID":2}}`, 200, "", ""},
 		{"duplicate extension", http.MethodPost, "/", "application/json", `{"query":"{ __typename }","extensions":{"a":1,"a":2}}`, 400, CodeBadRequest, ""},
 		{"case-variant extensions", http.MethodPost, "/", "application/json", `{"query":"{ __typename }","extensions":{"persistedQuery":1,"PersistedQuery":2}}`, 400, CodeBadRequest, ""},
-		{"unknown members run", http.MethodPost, "/", "application/json", `{"query":"{ __typename }","id":"x","documentId":"y"}`, 200, "", ""},
+		{"unknown members run", http.MethodPost, "/", "application/json", `{"query":"{ __typename }","id":"x","clientName":"y"}`, 200, "", ""},
 		{"GET repeated query", http.MethodGet, "/?query=" + url.QueryEscape("{ __typename }") + "&query=" + url.QueryEscape("{ __typename }"), "", "", 400, CodeBadRequest, ""},
 		{"GET repeated variables", http.MethodGet, "/?query=" + url.QueryEscape("{ __typename }") + "&variables=%7B%7D&variables=%7B%7D", "", "", 400, CodeBadRequest, ""},
 		{"GET case-variant query", http.MethodGet, "/?query=" + url.QueryEscape("{ __typename }") + "&Query=" + url.QueryEscape("{ __typename }"), "", "", 400, CodeBadRequest, ""},

@@ -26,6 +26,11 @@ type request struct {
 	media  string
 	// key is the document's cache key ("" when it is not cached).
 	key string
+	// register, when set, keeps the query as an APQ registration once it
+	// passed validation.
+	register func()
+	// persistedGET is a GET naming a persisted query by its hash.
+	persistedGET bool
 }
 
 type requestKey struct{}
@@ -43,19 +48,29 @@ func requestFrom(ctx context.Context) (*request, bool) {
 // but kept by name in Unknown so that a case variant of a known one is
 // refused.
 type body struct {
-	Query         *string                   `json:"query"`
-	OperationName *string                   `json:"operationName"`
-	Variables     map[string]any            `json:"variables"`
-	Extensions    map[string]any            `json:"extensions"`
-	Unknown       map[string]jsontext.Value `json:",unknown"`
+	Query         *string        `json:"query"`
+	OperationName *string        `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+	Extensions    map[string]any `json:"extensions"`
+	// DocumentID (or Relay's doc_id) names a persisted operation.
+	DocumentID *string                   `json:"documentId"`
+	DocID      *string                   `json:"doc_id"`
+	Unknown    map[string]jsontext.Value `json:",unknown"`
+}
+
+// incoming is a decoded request: its GraphQL parameters, and the id of the
+// persisted operation it names instead of a query, if any.
+type incoming struct {
+	params     *graphql.RawParams
+	documentID string
 }
 
 // paramNames are the members of a GraphQL request, as body and the GET
 // query string name them.
-var paramNames = []string{"query", "operationName", "variables", "extensions"}
+var paramNames = []string{"query", "operationName", "variables", "extensions", "documentId", "doc_id"}
 
 // readPOST reads a JSON body of at most limit bytes.
-func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*graphql.RawParams, *refusal) {
+func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*incoming, *refusal) {
 	if mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != mediaJSON ||
 		(params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
 		return nil, badRequest(http.StatusUnsupportedMediaType, msgMediaType)
@@ -86,21 +101,27 @@ func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*graphql.Raw
 		caseVariants(slices.Collect(maps.Keys(b.Extensions))) {
 		return nil, badRequest(http.StatusBadRequest, msgDuplicateName)
 	}
-	if b.Query == nil || *b.Query == "" {
-		return nil, badRequest(http.StatusBadRequest, msgNoQuery)
+	in := &incoming{params: &graphql.RawParams{Query: deref(b.Query), OperationName: deref(b.OperationName),
+		Variables: b.Variables, Extensions: b.Extensions}, documentID: deref(b.DocumentID)}
+	if in.documentID == "" {
+		in.documentID = deref(b.DocID)
 	}
-	p := &graphql.RawParams{Query: *b.Query, Variables: b.Variables, Extensions: b.Extensions}
-	if b.OperationName != nil {
-		p.OperationName = *b.OperationName
+	return in, nil
+}
+
+// deref is the string s points to, "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
 	}
-	return p, nil
+	return *s
 }
 
 // readGET reads the parameters of a GET query string; variables and
 // extensions are JSON objects. A parameter given twice, or also under a
 // name that differs only in case, is refused as a repeated member of a JSON
 // body is.
-func readGET(r *http.Request) (*graphql.RawParams, *refusal) {
+func readGET(r *http.Request) (*incoming, *refusal) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, badRequest(http.StatusBadRequest, msgQueryString)
@@ -114,8 +135,9 @@ func readGET(r *http.Request) (*graphql.RawParams, *refusal) {
 		return nil, badRequest(http.StatusBadRequest, msgDuplicateName)
 	}
 	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
-	if p.Query == "" {
-		return nil, badRequest(http.StatusBadRequest, msgNoQuery)
+	in := &incoming{params: p, documentID: q.Get("documentId")}
+	if in.documentID == "" {
+		in.documentID = q.Get("doc_id")
 	}
 	for name, dst := range map[string]*map[string]any{"variables": &p.Variables, "extensions": &p.Extensions} {
 		if v := q.Get(name); v != "" {
@@ -124,7 +146,7 @@ func readGET(r *http.Request) (*graphql.RawParams, *refusal) {
 			}
 		}
 	}
-	return p, nil
+	return in, nil
 }
 
 // decodeOne decodes exactly one JSON value into v (numbers as json.Number,

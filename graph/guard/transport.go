@@ -3,16 +3,26 @@ package guard
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // transport is the gqlgen transport of a protected server. It serves only
 // requests the middleware passed, from their decoded parameters (the body is
 // not read twice), and answers a request gqlgen refuses before execution
 // (validation, variables, complexity) with the status rule of GraphQL over
-// HTTP instead of gqlgen's 422.
-type transport struct{}
+// HTTP instead of gqlgen's 422. It registers an APQ query once it passed
+// validation.
+type transport struct {
+	schema *ast.Schema
+	// deferrable are the fields the executor defers (Options).
+	deferrable map[string]bool
+	// cdnMaxAge is the shared caches' lifetime of answers to GETs of
+	// persisted queries.
+	cdnMaxAge time.Duration
+}
 
 var _ graphql.Transport = transport{}
 
@@ -23,17 +33,31 @@ func (transport) Supports(r *http.Request) bool {
 }
 
 // Do runs the operation.
-func (transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	req, _ := requestFrom(r.Context())
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, req.params)
 	if errs != nil {
+		if req.persistedGET {
+			setPersistedCacheControl(w.Header(), r, true, 0)
+		}
 		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
 		writeJSON(w, req.media, statusBeforeExecution(req.media), errorResponse{Errors: resp.Errors, Extensions: resp.Extensions})
 		return
 	}
+	if req.register != nil {
+		req.register()
+	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, req.media, responses(ctx))
+	resp := responses(ctx)
+	if req.persistedGET {
+		setPersistedCacheControl(w.Header(), r, resp == nil || len(resp.Errors) > 0, t.cdnMaxAge)
+	}
+	if resp != nil && resp.HasNext != nil {
+		deliverDeferred(ctx, w, r, req, &shape{opCtx: opCtx, schema: t.schema, deferrable: t.deferrable}, resp, responses)
+		return
+	}
+	writeResponse(w, req.media, resp)
 }
 
 // writeResponse sends an executed operation's response. Its data is already
@@ -42,8 +66,8 @@ func (transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphEx
 // re-validated and compacted), which was a tenth of the CPU of a request
 // answering 100 members.
 func writeResponse(w http.ResponseWriter, media string, resp *graphql.Response) {
-	if resp == nil || resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
-		writeJSON(w, media, http.StatusOK, resp) // not produced here: no @defer or streams
+	if resp == nil {
+		writeJSON(w, media, http.StatusOK, resp)
 		return
 	}
 	b := make([]byte, 0, len(resp.Data)+64)
