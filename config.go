@@ -14,6 +14,7 @@ import (
 	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/graph/quota"
 	"github.com/groupdir/gateway/graph/resolvers"
+	"github.com/groupdir/gateway/redisstore"
 	"github.com/groupdir/gateway/telemetry"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
@@ -86,6 +87,9 @@ type Config struct {
 	// DeleteConfirmTimeout bounds how long deleteGroup reads a deleted
 	// group back (GATEWAY_DELETE_CONFIRM_TIMEOUT).
 	DeleteConfirmTimeout time.Duration
+	// RedisURL is the Redis the replicas share (REDIS_URL; empty: all
+	// shared state in memory). It may hold a password: never logged.
+	RedisURL string
 }
 
 // upstreamVars are the variables whose presence leaves demo mode.
@@ -130,6 +134,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.DeleteConfirmTimeout = durationVar(getenv, fail, "GATEWAY_DELETE_CONFIRM_TIMEOUT", resolvers.DefaultDeleteConfirmTimeout,
 		maxDeleteConfirmTimeout)
 	c.MaxUpstreamCalls = intVar(getenv, fail, "GATEWAY_MAX_UPSTREAM_CALLS", quota.DefaultMaxCalls, 1, 100_000)
+	if c.RedisURL = getenv("REDIS_URL"); c.RedisURL != "" {
+		if _, err := redisstore.ParseURL(c.RedisURL); err != nil {
+			fail("REDIS_URL", "%s", err.Error())
+		}
+	}
 	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
