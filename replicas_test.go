@@ -201,3 +201,17 @@ func metricsText(t *testing.T, e *testEnv) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+func TestReplicasShareTheUsergroupBudget(t *testing.T) {
+	rs := startRedis(t)
+	// 12 a minute: a burst of 2, then one call every 6 s, longer than the
+	// operation may wait.
+	a, b := replicas(t, rs, map[string]string{"USERGROUP_RATE_LIMIT_PER_MINUTE": "12", "UPSTREAM_OPERATION_TIMEOUT": "1s"})
+	const q = `{ userGroups(pageSize: 1) { pageSize } }`
+	require.Empty(t, a.post(q, nil).Errors)
+	require.Empty(t, b.post(q, nil).Errors)
+	searches := a.usergroupsKit().Count(usergroupsemu.RouteSearch)
+	r := b.post(q, nil)
+	assert.Equal(t, []string{"RATE_LIMITED"}, r.codes(), "the Usergroup key's burst is spent by both replicas together")
+	assert.Equal(t, searches, a.usergroupsKit().Count(usergroupsemu.RouteSearch), "no call made")
+}
