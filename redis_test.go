@@ -131,3 +131,6 @@ func replicas(t *testing.T, rs *redisServer, env map[string]string) (a, b *testE
 	a = setup(t, e)
 	return a, setupPeer(t, a, e)
 }
+
+// pid is the server's process id.
+func (r *redisServer) pid() int { return r.cmd.Process.Pid }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -46,8 +47,12 @@ type SharedLimiter interface {
 }
 
 // maxSharedTakes bounds the attempts of one call to take from a shared
-// bucket (each after the wait the previous one was told).
-const maxSharedTakes = 5
+// bucket, each after the wait the previous one was told (plus up to a
+// quarter more, so that waiters told the same wait do not all ask at
+// once). A shared bucket cannot reserve a turn as the local one does:
+// waiters race for each refill, and the deadline usually ends the waiting
+// long before this bound does.
+const maxSharedTakes = 100
 
 // limiter keeps one token bucket per upstream credential: per value of the
 // Authorization header, identified by its SHA-256 (the value itself is
@@ -203,6 +208,7 @@ func (b *bucket) waitShared(ctx context.Context) (waited time.Duration, ok bool,
 		case !fits(ctx, d):
 			return waited, true, &waitError{retryAfter: d}
 		}
+		d += rand.N(d/4 + 1)
 		if err := sleep(ctx, d); err != nil {
 			return waited, true, err
 		}
