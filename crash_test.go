@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/groupdir/gateway/internal/redistest"
 	"github.com/groupdir/gateway/upstream/usergroupsemu"
 )
 
@@ -28,7 +29,7 @@ import (
 // Redis. The repeat waits (CONFLICT) while the dead owner's lease runs,
 // then is reconciled by ExternalId: one user group, one POST.
 func TestKilledReplicaKeyedCreateIsReconciled(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	goBin, err := exec.LookPath("go")
 	require.NoError(t, err, "the test builds the gateway binary")
 	a := setup(t, map[string]string{"REDIS_URL": rs.URL()})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/groupdir/gateway/internal/redistest"
 	"github.com/groupdir/gateway/upstream/demodata"
 )
 
@@ -29,7 +30,7 @@ import (
 func BenchmarkRedisOverhead(b *testing.B) {
 	const unlimited = "1000000" // far above what the run spends, with a GCRA interval (60 µs) Redis's clock resolves
 	env := map[string]string{"AUTH_RATE_LIMIT_PER_MINUTE": unlimited, "USERGROUP_RATE_LIMIT_PER_MINUTE": unlimited}
-	rs := startRedis(b)
+	rs := redistest.Start(b)
 	for _, store := range []string{"memory", "redis"} {
 		e := map[string]string{}
 		for k, v := range env {
@@ -46,7 +47,7 @@ func BenchmarkRedisOverhead(b *testing.B) {
 }
 
 // benchRedisOverhead runs the workloads on g (store names the run).
-func benchRedisOverhead(b *testing.B, rs *redisServer, store string, g *testEnv) {
+func benchRedisOverhead(b *testing.B, rs *redistest.Server, store string, g *testEnv) {
 	for _, w := range []struct {
 		name  string
 		query string
@@ -64,7 +65,7 @@ func benchRedisOverhead(b *testing.B, rs *redisServer, store string, g *testEnv)
 	} {
 		b.Run(w.name, func(b *testing.B) {
 			b.ReportAllocs()
-			self, srv := cpuTime(0), cpuTime(rs.pid())
+			self, srv := cpuTime(0), cpuTime(rs.PID())
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				var headers []string
@@ -78,7 +79,7 @@ func benchRedisOverhead(b *testing.B, rs *redisServer, store string, g *testEnv)
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(cpuTime(0)-self)/float64(b.N)/1e3, "cpu-µs/op")
-			b.ReportMetric(float64(cpuTime(rs.pid())-srv)/float64(b.N)/1e3, "redis-cpu-µs/op")
+			b.ReportMetric(float64(cpuTime(rs.PID())-srv)/float64(b.N)/1e3, "redis-cpu-µs/op")
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/groupdir/gateway/internal/redistest"
 	"github.com/groupdir/gateway/upstream/demodata"
 	"github.com/groupdir/gateway/upstream/emukit"
 	"github.com/groupdir/gateway/upstream/usergroupsemu"
@@ -22,7 +23,7 @@ import (
 // replicas").
 
 func TestReplicasShareIdempotencyKeys(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	a, b := replicas(t, rs, nil)
 	k := a.usergroupsKit()
 	vars := map[string]any{"name": "Keyed", "ext": "replica-1"}
@@ -58,7 +59,7 @@ func TestReplicasShareIdempotencyKeys(t *testing.T) {
 }
 
 func TestReplicasLoseNoConcurrentMembershipChange(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	a, b := replicas(t, rs, nil)
 	// A little upstream latency widens the read-merge-write window.
 	a.usergroupsKit().Inject(usergroupsemu.RouteGet, emukit.Fault{Latency: 2 * time.Millisecond})
@@ -108,7 +109,7 @@ func userSetOf(ids []string) map[string]bool {
 }
 
 func TestReplicasShareTheCallerLimit(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	const perMinute = 6
 	a, b := replicas(t, rs, map[string]string{"AUTH_RATE_LIMIT_PER_MINUTE": fmt.Sprint(perMinute)})
 	const q = `{ userGroups(pageSize: 1) { pageSize } }`
@@ -128,7 +129,7 @@ func TestReplicasShareTheCallerLimit(t *testing.T) {
 }
 
 func TestReplicasWhenRedisFails(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	a, b := replicas(t, rs, map[string]string{"AUTH_RATE_LIMIT_PER_MINUTE": "100"})
 	k := a.usergroupsKit()
 	ug := demodata.UserGroupID(2)
@@ -136,7 +137,7 @@ func TestReplicasWhenRedisFails(t *testing.T) {
 	first := a.post(createUG, vars, "Idempotency-Key", "ok-1")
 	require.Empty(t, first.Errors)
 
-	rs.stop()
+	rs.Stop()
 	posts := k.Count(usergroupsemu.RouteCreate)
 	r := b.post(createUG, map[string]any{"name": "During", "ext": "outage-2"}, "Idempotency-Key", "ok-2")
 	assert.Equal(t, []string{"UPSTREAM_UNAVAILABLE"}, r.codes(), "a keyed mutation is refused, not run unprotected")
@@ -160,7 +161,7 @@ func TestReplicasWhenRedisFails(t *testing.T) {
 	assert.Contains(t, metricsText(t, a), "gateway_redis_errors_total")
 	assert.NotContains(t, metricsText(t, a), "gateway_redis_errors_total 0")
 
-	rs.start() // recovery without a restart of the gateways
+	rs.Restart() // recovery without a restart of the gateways
 	again := b.post(createUG, vars, "Idempotency-Key", "ok-1")
 	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"), "the record written before the outage survived it")
 	r = b.post(createUG, map[string]any{"name": "During", "ext": "outage-2"}, "Idempotency-Key", "ok-2")
@@ -203,7 +204,7 @@ func metricsText(t *testing.T, e *testEnv) string {
 }
 
 func TestReplicasShareTheUsergroupBudget(t *testing.T) {
-	rs := startRedis(t)
+	rs := redistest.Start(t)
 	// 12 a minute: a burst of 2, then one call every 6 s, longer than the
 	// operation may wait.
 	a, b := replicas(t, rs, map[string]string{"USERGROUP_RATE_LIMIT_PER_MINUTE": "12", "UPSTREAM_OPERATION_TIMEOUT": "1s"})

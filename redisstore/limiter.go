@@ -24,9 +24,10 @@ func (s *Store) Limiter() *Limiter {
 	return &Limiter{s: s, rl: redis_rate.NewLimiter(s.client)}
 }
 
-// Take takes n calls from key's budget of perMinute calls a minute with
-// bursts of up to burst, and returns 0; when the budget cannot pay for
-// them now it takes nothing and returns how long to wait.
+// Take takes n calls (at most burst: more never fit) from key's budget of
+// perMinute calls a minute with bursts of up to burst, and returns 0; when
+// the budget cannot pay for them now it takes nothing and returns how long
+// to wait.
 func (l *Limiter) Take(ctx context.Context, key string, perMinute, burst, n int) (time.Duration, error) {
 	ctx, cancel := l.s.bound(ctx)
 	defer cancel()
@@ -36,9 +37,6 @@ func (l *Limiter) Take(ctx context.Context, key string, perMinute, burst, n int)
 	}
 	if res.Allowed > 0 {
 		return 0, nil
-	}
-	if res.RetryAfter < 0 { // n is more than a burst: never
-		return time.Minute, nil
 	}
 	return max(res.RetryAfter, time.Millisecond), nil
 }

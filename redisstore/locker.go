@@ -34,14 +34,18 @@ type Lock struct {
 	lock *redislock.Lock
 }
 
-// Lock waits until key is free or ctx ends, and takes it. ctx must have a
-// deadline: the lock's TTL is the time left until it plus margin, so it
-// outlives everything the holder does under ctx and expires on its own
-// when the holder dies.
+// noDeadlineHold is how long a lock taken under a context without a
+// deadline is held at most (before margin).
+const noDeadlineHold = time.Minute
+
+// Lock waits until key is free or ctx ends, and takes it. The lock's TTL is
+// the time left until ctx's deadline (noDeadlineHold without one) plus
+// margin, so it outlives everything the holder does under ctx and expires
+// on its own when the holder dies.
 func (l *Locker) Lock(ctx context.Context, key string, margin time.Duration) (*Lock, error) {
-	ttl := margin
+	ttl := margin + noDeadlineHold
 	if d, ok := ctx.Deadline(); ok {
-		ttl += time.Until(d)
+		ttl = margin + time.Until(d)
 	}
 	lock, err := l.rl.Obtain(ctx, "gw:lock:"+key, ttl, &redislock.Options{
 		RetryStrategy: redislock.ExponentialBackoff(lockRetryMin, lockRetryMax)})
