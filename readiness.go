@@ -24,9 +24,9 @@ const (
 
 // readiness answers /readyz: ready while a Genesys token can be obtained,
 // the Usergroup API accepts the credentials, and no upstream's circuit
-// breaker is open (a failing optional check, Redis, is reported under
-// degraded and leaves it ready); otherwise 503, naming what fails in the gateway's own
-// words (anyone may read /readyz). A passed check is trusted for ttl, so
+// breaker is open (a failing optional check, Redis, is listed under
+// degraded and leaves it ready); otherwise 503, naming what fails in the
+// gateway's own words (anyone may read /readyz). A passed check is trusted for ttl, so
 // probes cost (almost) no upstream calls; a failed one is checked again at
 // the next probe; live checks and breaker states are read at every probe.
 type readiness struct {

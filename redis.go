@@ -67,7 +67,7 @@ func (g *gateway) sharedRate() upstream.SharedLimiter {
 	return g.shared.Limiter()
 }
 
-// resolverOptions are the resolver's options that depend on REDIS_URL.
+// sharedResolverOptions are the resolver's options that depend on REDIS_URL.
 func (g *gateway) sharedResolverOptions() []resolvers.Option {
 	if g.shared == nil {
 		return nil

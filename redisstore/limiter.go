@@ -19,8 +19,11 @@ type Limiter struct {
 	degraded atomic.Bool
 }
 
-// Limiter returns the shared rate limiter.
-func (s *Store) Limiter() *Limiter {
+// Limiter returns the shared rate limiter (one per Store, so that a
+// failure is logged once for all its uses).
+func (s *Store) Limiter() *Limiter { return s.limiter }
+
+func newLimiter(s *Store) *Limiter {
 	return &Limiter{s: s, rl: redis_rate.NewLimiter(s.client)}
 }
 

@@ -44,6 +44,7 @@ type Store struct {
 	timeout time.Duration
 	log     *slog.Logger
 	errors  prometheus.Counter
+	limiter *Limiter
 }
 
 // ParseURL checks a REDIS_URL without connecting; its error never repeats
@@ -83,6 +84,7 @@ func Open(o Options) (*Store, error) {
 		}
 	}
 	s.client.AddHook(errorHook{s.errors})
+	s.limiter = newLimiter(s)
 	return s, nil
 }
 
