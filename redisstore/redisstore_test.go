@@ -116,3 +116,22 @@ func TestLockIsExclusiveAndExpires(t *testing.T) {
 	require.NoError(t, err, "an unlocked lock is free at once")
 	again.Unlock(later)
 }
+
+func TestLimiterBacksOffAfterAFailure(t *testing.T) {
+	rs := redistest.Start(t)
+	s := open(t, rs)
+	l := s.Limiter()
+	rs.Stop()
+	ctx := context.Background()
+	_, err := l.Take(ctx, "caller", 60, 2, 1)
+	require.Error(t, err)
+	failed := testutil.ToFloat64(s.errors)
+	_, err = l.Take(ctx, "caller", 60, 2, 1)
+	assert.ErrorIs(t, err, ErrDegraded)
+	assert.Equal(t, failed, testutil.ToFloat64(s.errors), "no Redis call while backing off")
+	rs.Restart()
+	assert.Eventually(t, func() bool {
+		_, err := l.Take(ctx, "caller", 60, 2, 1)
+		return err == nil
+	}, 5*time.Second, 50*time.Millisecond, "Redis is asked again after the backoff")
+}
