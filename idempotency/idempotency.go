@@ -7,10 +7,13 @@
 // Queries with the header run as usual.
 //
 // The answers live in a Store: MemoryStore keeps them 24 hours in the
-// process; a shared store can implement the same interface so that every
-// instance of the gateway sees the same keys. Keys are scoped by
-// Options.Scope, the hook for the caller's identity once callers are
-// authenticated, so that two callers' keys never meet.
+// process; a shared store (redisstore.Idempotency, REDIS_URL) keeps them
+// where every instance of the gateway sees the same keys, and detects a key
+// whose instance died while running it (ErrResumed: the request runs again
+// with Resumed set, to reconcile). A store that fails refuses keyed
+// mutations with UPSTREAM_UNAVAILABLE rather than run them unprotected.
+// Keys are scoped by Options.Scope, the caller's identity, so that two
+// callers' keys never meet.
 package idempotency
 
 import (
