@@ -73,8 +73,9 @@ func Open(o Options) (*Store, error) {
 	}
 	ro.DialTimeout, ro.ReadTimeout, ro.WriteTimeout, ro.PoolTimeout = o.Timeout, o.Timeout, o.Timeout, o.Timeout
 	// One retry of a call that failed on a broken pooled connection; every
-	// script here is safe to run twice.
-	ro.MaxRetries = 1
+	// script here is safe to run twice. One dial per attempt: a Redis that
+	// is down fails the call at once instead of after five dials.
+	ro.MaxRetries, ro.DialerRetries = 1, 1
 	s := &Store{client: redis.NewClient(ro), timeout: o.Timeout, log: o.Log,
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "gateway_redis_errors_total",
 			Help: "Redis calls that failed (connection, timeout or server error); each use then degrades as the README says."})}
