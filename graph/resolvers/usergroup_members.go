@@ -20,8 +20,8 @@ const maxMergeAttempts = 3
 // changeUserGroupUsers adds (add) or removes users of user group id (ids are
 // opaque, see upstream.CheckOpaqueID). The Usergroup API can only replace
 // the whole UserIds list, so under the group's lock (in the process, and
-// across replicas with WithSharedLock) the gateway
-// reads the group, merges, writes the full object and reads it back. Ids
+// across replicas with WithSharedLock) the gateway reads the group,
+// merges, writes the full object and reads it back. Ids
 // still wrong after maxMergeAttempts cycles fail with CONFLICT; a failed
 // read or write fails the field (a single write is all or nothing).
 //
@@ -68,7 +68,8 @@ func (r *Resolver) updateUserGroupSerial(ctx context.Context, id string, input m
 
 // lockUserGroup takes user group id's lock: in the process, then, with a
 // shared lock, across replicas. check is the fencing check to make before
-// each write (a CONFLICT once the shared lock is lost).
+// each write (UPSTREAM_UNAVAILABLE, retryable, once the shared lock cannot
+// be confirmed).
 func (r *Resolver) lockUserGroup(ctx context.Context, id string) (check func(context.Context) error, unlock func(), err error) {
 	key := upstream.OpaqueIDKey(id)
 	unlockLocal, err := r.userGroupLocks.lock(ctx, key)
