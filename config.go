@@ -14,6 +14,7 @@ import (
 	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/graph/quota"
 	"github.com/groupdir/gateway/graph/resolvers"
+	"github.com/groupdir/gateway/redisstore"
 	"github.com/groupdir/gateway/telemetry"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
@@ -107,6 +108,9 @@ type Config struct {
 	// (_entities, _service) and types (GATEWAY_FEDERATION; default false:
 	// the public schema stays without them).
 	Federation bool
+	// RedisURL is the Redis the replicas share (REDIS_URL; empty: all
+	// shared state in memory). It may hold a password: never logged.
+	RedisURL string
 }
 
 // upstreamVars are the variables whose presence leaves demo mode.
@@ -152,6 +156,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	c.DeleteConfirmTimeout = durationVar(getenv, fail, "GATEWAY_DELETE_CONFIRM_TIMEOUT", resolvers.DefaultDeleteConfirmTimeout,
 		maxDeleteConfirmTimeout)
 	c.MaxUpstreamCalls = intVar(getenv, fail, "GATEWAY_MAX_UPSTREAM_CALLS", quota.DefaultMaxCalls, 1, 100_000)
+	if c.RedisURL = getenv("REDIS_URL"); c.RedisURL != "" {
+		if _, err := redisstore.ParseURL(c.RedisURL); err != nil {
+			fail("REDIS_URL", "%s", err.Error())
+		}
+	}
 	c.loadFrontend(getenv, fail)
 	return c, errors.Join(errs...)
 }

@@ -68,6 +68,8 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad env", map[string]string{"GATEWAY_ENV": "staging"}, []string{"GATEWAY_ENV"}},
 		{"bad log level", map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL"}},
 		{"bad origin", map[string]string{"CORS_ALLOWED_ORIGINS": "not an origin"}, []string{"CORS_ALLOWED_ORIGINS"}},
+		{"redis URL of another scheme", map[string]string{"REDIS_URL": "http://:canary-secret-1@redis:6379/0"}, []string{"REDIS_URL"}},
+		{"redis URL with a bad database", map[string]string{"REDIS_URL": "redis://:canary-secret-1@redis:6379/x"}, []string{"REDIS_URL"}},
 		{"delete confirmation too long", map[string]string{"GATEWAY_DELETE_CONFIRM_TIMEOUT": "25s"}, []string{"GATEWAY_DELETE_CONFIRM_TIMEOUT"}},
 		{"only one upstream set", map[string]string{"GENESYS_REGION": "", "GENESYS_CLIENT_ID": "", "GENESYS_CLIENT_SECRET": ""},
 			[]string{"GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET", "GENESYS_API_URL"}},

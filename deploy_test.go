@@ -236,3 +236,43 @@ func TestDashboardQueriesOnlyExportedMetrics(t *testing.T) {
 		assert.True(t, used[panel], "the dashboard shows %s", panel)
 	}
 }
+
+func TestRedisComponentWiresTheSharedRedis(t *testing.T) {
+	dir := filepath.Join(manifestsDir, "components", "redis")
+	read := func(name string, v any) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		require.NoError(t, yaml.Unmarshal(b, v), name)
+	}
+	var comp map[string]any
+	read("kustomization.yaml", &comp)
+	assert.Equal(t, "Component", comp["kind"])
+	assert.ElementsMatch(t, []string{"statefulset.yaml", "service.yaml"}, strs(comp["resources"]))
+
+	var svc, sts map[string]any
+	read("service.yaml", &svc)
+	read("statefulset.yaml", &sts)
+	name := dig(svc, "metadata", "name")
+	assert.Equal(t, name, dig(sts, "spec", "serviceName"))
+	args := strings.Join(strs(dig(sts, "spec", "template", "spec", "containers", 0, "args")), " ")
+	assert.Contains(t, args, "--appendonly yes", "records survive a restart of the pod")
+	assert.Contains(t, args, "--maxmemory-policy noeviction", "a record is never evicted before its TTL")
+
+	var patch []map[string]any
+	read("deployment-patch.yaml", &patch)
+	var url string
+	for _, op := range patch {
+		if dig(op, "value", "name") == "REDIS_URL" {
+			url, _ = dig(op, "value", "value").(string)
+		}
+	}
+	require.NotEmpty(t, url, "the patch sets REDIS_URL")
+	assert.Contains(t, url, "@"+name.(string)+":6379/", "REDIS_URL names the Service")
+	_, err := loadConfig(func(k string) string {
+		if k == "REDIS_URL" {
+			return strings.ReplaceAll(url, "$(REDIS_PASSWORD)", "0123abcd")
+		}
+		return ""
+	})
+	assert.NoError(t, err)
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/ide"
 	"github.com/groupdir/gateway/idempotency"
+	"github.com/groupdir/gateway/redisstore"
 	"github.com/groupdir/gateway/telemetry"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
@@ -43,14 +44,16 @@ type gateway struct {
 	authn auth.Authenticator
 	// direct runs supported queries on the direct executor (graph.Direct).
 	direct bool
+	// shared is the Redis the replicas share (REDIS_URL), or nil.
+	shared *redisstore.Store
 }
 
 // Handler returns the gateway's HTTP surface: /query, /, /healthz, /readyz
 // and /metrics.
 func (g *gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
-	idempotent := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryOptions{}),
-		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes, Scope: callerScope})
+	idempotent := idempotency.Middleware(g.idempotencyStore(),
+		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes, Scope: callerScope, MaxRun: g.cfg.OperationTimeout})
 	authenticate := auth.Middleware(g.authn, auth.Options{Log: g.log, CORSOrigins: g.cfg.CORSOrigins})
 	shed := g.cfg.Shed
 	shed.Log, shed.CORSOrigins = g.log, g.cfg.CORSOrigins
@@ -75,7 +78,8 @@ func (g *gateway) Handler() http.Handler {
 // owns its HTTP transport, limits, introspection and suggestion settings.
 func (g *gateway) graphQL() http.Handler {
 	cfg := graph.Config{Resolvers: resolvers.New(g.genesys, g.usergroups,
-		resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs), resolvers.WithDeleteConfirmTimeout(g.cfg.DeleteConfirmTimeout)),
+		append(g.sharedResolverOptions(), resolvers.WithMaxMemberIDs(g.cfg.MaxMemberIDs),
+			resolvers.WithDeleteConfirmTimeout(g.cfg.DeleteConfirmTimeout))...),
 		Directives: graph.DirectiveRoot{HasPermission: resolvers.HasPermission,
 			MembershipPermission: resolvers.MembershipPermission(g.cfg.MembershipPermission)}}
 	if !g.cfg.Federation {
@@ -102,7 +106,8 @@ func (g *gateway) graphQL() http.Handler {
 	})
 	// After the guard's complexity limit: a refused document costs no quota.
 	q := quota.New(quota.Options{PerMinute: g.cfg.CallerRatePerMinute, SharedPerMinute: g.cfg.sharedRatePerMinute(),
-		MaxSharePercent: g.cfg.CallerMaxSharePercent, MaxCalls: g.cfg.MaxUpstreamCalls, ListSizes: listSizes})
+		MaxSharePercent: g.cfg.CallerMaxSharePercent, MaxCalls: g.cfg.MaxUpstreamCalls, ListSizes: listSizes,
+		Shared: g.sharedQuota()})
 	if q.PerMinute() < g.cfg.CallerRatePerMinute {
 		g.log.Warn("AUTH_RATE_LIMIT_PER_MINUTE lowered to the callers' share of the shared upstream budget (AUTH_RATE_LIMIT_MAX_SHARE)",
 			"configured", g.cfg.CallerRatePerMinute, "applied", q.PerMinute(), "shared_per_minute", g.cfg.sharedRatePerMinute())

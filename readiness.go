@@ -24,8 +24,9 @@ const (
 
 // readiness answers /readyz: ready while a Genesys token can be obtained,
 // the Usergroup API accepts the credentials, and no upstream's circuit
-// breaker is open; otherwise 503, naming what fails in the gateway's own
-// words (anyone may read /readyz). A passed check is trusted for ttl, so
+// breaker is open (a failing optional check, Redis, is listed under
+// degraded and leaves it ready); otherwise 503, naming what fails in the
+// gateway's own words (anyone may read /readyz). A passed check is trusted for ttl, so
 // probes cost (almost) no upstream calls; a failed one is checked again at
 // the next probe; live checks and breaker states are read at every probe.
 type readiness struct {
@@ -41,11 +42,15 @@ type readyCheck struct {
 	// what names what check proves, e.g. "token".
 	what  string
 	check func(context.Context) error
-	// breaker returns the upstream's circuit breaker state.
+	// breaker returns the upstream's circuit breaker state (nil: it has
+	// none, such as Redis).
 	breaker func() string
 	// live checks run at every probe, never trusted for ttl: they are cheap
 	// (a held token) and must follow a change at once (a revoked token).
 	live bool
+	// optional checks are reported but leave the gateway ready: what fails
+	// with them degrades (listed in degraded) rather than stops it.
+	optional bool
 }
 
 // checkResults are the outcomes of one round of checks.
@@ -58,7 +63,7 @@ type checkResults struct {
 type upstreamReadiness struct {
 	Ready   bool   `json:"ready"`
 	Check   string `json:"check"`
-	Breaker string `json:"breaker"`
+	Breaker string `json:"breaker,omitempty"`
 }
 
 // readyBody is the /readyz answer.
@@ -68,6 +73,9 @@ type readyBody struct {
 	Upstreams map[string]upstreamReadiness `json:"upstreams"`
 	// Reasons says why the gateway is not ready, one line per cause.
 	Reasons []string `json:"reasons,omitempty"`
+	// Degraded names the failing optional checks (the gateway still
+	// serves), one line each.
+	Degraded []string `json:"degraded,omitempty"`
 }
 
 func newReadiness(mode string, ttl time.Duration, upstreams map[string]readyCheck) *readiness {
@@ -127,14 +135,23 @@ func (r *readiness) body(ctx context.Context) readyBody {
 	defer cancel()
 	b := readyBody{Ready: true, Mode: r.mode, Upstreams: map[string]upstreamReadiness{}}
 	for name, u := range r.upstreams {
-		st := upstreamReadiness{Ready: true, Check: "ok", Breaker: u.breaker()}
+		st := upstreamReadiness{Ready: true, Check: "ok"}
+		if u.breaker != nil {
+			st.Breaker = u.breaker()
+		}
 		msg, failed := res.failed[name]
 		if u.live {
 			if err := u.check(ctx); err != nil {
 				msg, failed = u.failure(err), true
 			}
 		}
-		if failed {
+		switch {
+		case failed && u.optional:
+			st.Ready, st.Check = false, msg
+			b.Degraded = append(b.Degraded, name+": "+msg)
+			b.Upstreams[name] = st
+			continue
+		case failed:
 			st.Ready, st.Check = false, msg
 			b.Reasons = append(b.Reasons, name+": "+msg)
 		}
@@ -146,6 +163,7 @@ func (r *readiness) body(ctx context.Context) readyBody {
 		b.Upstreams[name] = st
 	}
 	slices.Sort(b.Reasons)
+	slices.Sort(b.Degraded)
 	return b
 }
 

@@ -236,6 +236,9 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 			"genesys", d.GenesysURL, "usergroups", d.UsergroupURL)
 	}
 	cfg = g.cfg
+	if err := g.openShared(); err != nil {
+		return nil, err
+	}
 	genesysHTTP := upstream.NewHTTPClient(g.clientOptions(upstream.Genesys, cfg.GenesysResilience))
 	// The token endpoint is called outside the API's resilience stack: the
 	// token source has its own breaker and makes one fetch for all waiters.
@@ -254,7 +257,7 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 	if g.authn, err = g.newAuthenticator(); err != nil {
 		return nil, err
 	}
-	g.ready = newReadiness(mode, o.readyTTL, map[string]readyCheck{
+	checks := map[string]readyCheck{
 		upstream.Genesys: {what: "token", breaker: g.resilience[upstream.Genesys].BreakerState, live: true,
 			check: func(ctx context.Context) error {
 				ctx, cancel := context.WithTimeout(ctx, readyTokenWait)
@@ -267,7 +270,11 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 				_, err := g.usergroups.Search(ctx, usergroups.SearchOptions{PageSize: 1})
 				return err
 			}},
-	})
+	}
+	if g.shared != nil {
+		checks["redis"] = g.redisReadiness()
+	}
+	g.ready = newReadiness(mode, o.readyTTL, checks)
 	return g, nil
 }
 
@@ -279,6 +286,7 @@ func newGateway(cfg Config, log *slog.Logger, size demodata.Size, opts ...option
 // attempt, then the pooled transport.
 func (g *gateway) clientOptions(name string, o upstream.ResilienceOptions) upstream.ClientOptions {
 	o.Observer = g.telemetry.Observer()
+	o.SharedRate = g.sharedRate()
 	r := upstream.NewResilience(name, o)
 	g.resilience[name] = r
 	g.telemetry.WatchUpstream(name, r, o.RatePerMinute)
@@ -299,5 +307,8 @@ func (g *gateway) close() {
 	g.closeAuthenticator()
 	if g.demo != nil {
 		g.demo.close()
+	}
+	if g.shared != nil {
+		_ = g.shared.Close()
 	}
 }

@@ -7,10 +7,13 @@
 // Queries with the header run as usual.
 //
 // The answers live in a Store: MemoryStore keeps them 24 hours in the
-// process; a shared store can implement the same interface so that every
-// instance of the gateway sees the same keys. Keys are scoped by
-// Options.Scope, the hook for the caller's identity once callers are
-// authenticated, so that two callers' keys never meet.
+// process; a shared store (redisstore.Idempotency, REDIS_URL) keeps them
+// where every instance of the gateway sees the same keys, and detects a key
+// whose instance died while running it (ErrResumed: the request runs again
+// with Resumed set, to reconcile). A store that fails refuses keyed
+// mutations with UPSTREAM_UNAVAILABLE rather than run them unprotected.
+// Keys are scoped by Options.Scope, the caller's identity, so that two
+// callers' keys never meet.
 package idempotency
 
 import (
@@ -22,6 +25,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -59,7 +63,8 @@ type Options struct {
 	// MaxRecord bounds a stored answer (1 MiB). A larger answer is sent
 	// once; its repeats get a CONFLICT saying the mutation ran.
 	MaxRecord int
-	// MaxRun bounds a keyed mutation whose context has no deadline (1 min).
+	// MaxRun bounds a keyed mutation (1 min), however long its context's
+	// deadline: a shared store's lease on a running key must outlive it.
 	MaxRun time.Duration
 }
 
@@ -97,7 +102,7 @@ func (m *middleware) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !validKey(key) {
-		writeError(w, r, http.StatusBadRequest, "BAD_REQUEST", "the Idempotency-Key header must be 1 to 255 visible ASCII characters")
+		writeError(w, r, http.StatusBadRequest, "BAD_REQUEST", "the Idempotency-Key header must be 1 to 255 visible ASCII characters", 0)
 		return
 	}
 	body, complete := readBody(r, m.opts.MaxBody)
@@ -120,17 +125,35 @@ func (m *middleware) serveKeyed(w http.ResponseWriter, r *http.Request, key, fp 
 	switch {
 	case errors.Is(err, ErrMismatch):
 		writeError(w, r, http.StatusUnprocessableEntity, "BAD_USER_INPUT",
-			"this Idempotency-Key was already used with another operation or other variables; use a new key")
+			"this Idempotency-Key was already used with another operation or other variables; use a new key", 0)
 	case errors.Is(err, ErrInProgress):
-		w.Header().Set("Retry-After", "1")
-		writeError(w, r, http.StatusConflict, "CONFLICT", "a request with this Idempotency-Key is still running; repeat it later")
+		writeError(w, r, http.StatusConflict, "CONFLICT", "a request with this Idempotency-Key is still running; repeat it later", 1)
+	case errors.Is(err, ErrResumed):
+		m.run(w, r.WithContext(context.WithValue(r.Context(), resumedKey{}, true)), key)
 	case err != nil:
-		writeError(w, r, http.StatusServiceUnavailable, "INTERNAL", "the Idempotency-Key cannot be honoured now; retry later")
+		// Running the mutation without its record could run it twice.
+		writeError(w, r, http.StatusServiceUnavailable, "UPSTREAM_UNAVAILABLE",
+			"the Idempotency-Key cannot be honoured now (its store is unavailable); nothing was run, retry later", unavailableRetryAfter)
 	case rec != nil:
 		replay(w, rec)
 	default:
 		m.run(w, r, key)
 	}
+}
+
+// unavailableRetryAfter is the Retry-After, in seconds, of a keyed request
+// refused because the store failed.
+const unavailableRetryAfter = 2
+
+type resumedKey struct{}
+
+// Resumed reports whether the request of ctx resumes an earlier request
+// with the same Idempotency-Key that died before it finished (ErrResumed):
+// that request may have been applied upstream, so a mutation that would
+// make a second object must first look for the one it may have made.
+func Resumed(ctx context.Context) bool {
+	v, _ := ctx.Value(resumedKey{}).(bool)
+	return v
 }
 
 // run executes the mutation that holds key and stores its answer when it
@@ -140,9 +163,10 @@ func (m *middleware) serveKeyed(w http.ResponseWriter, r *http.Request, key, fp 
 // repeat finds its answer.
 func (m *middleware) run(w http.ResponseWriter, r *http.Request, key string) {
 	kept := context.WithoutCancel(r.Context()) // for the store, after the run's deadline too
-	deadline, ok := r.Context().Deadline()
-	if !ok {
-		deadline = time.Now().Add(m.opts.MaxRun)
+	// Never beyond MaxRun: a shared store's lease outlives a run by no more.
+	deadline := time.Now().Add(m.opts.MaxRun)
+	if d, ok := r.Context().Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
 	ctx, cancel := context.WithDeadline(kept, deadline)
 	defer cancel()
@@ -263,7 +287,9 @@ func validKey(k string) bool {
 // GraphQL-over-HTTP specification says: status with the
 // application/graphql-response+json media type when the client accepts it,
 // else 200 with application/json. BAD_REQUEST is always a 400.
-func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+// A positive retryAfter (seconds) is sent as the Retry-After header and as
+// extensions.retryAfter.
+func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg string, retryAfter int) {
 	ct := "application/graphql-response+json"
 	if !strings.Contains(r.Header.Get("Accept"), ct) {
 		ct = "application/json"
@@ -271,7 +297,12 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, msg st
 			status = http.StatusOK
 		}
 	}
-	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": code}}}})
+	ext := map[string]any{"code": code}
+	if retryAfter > 0 {
+		ext["retryAfter"] = retryAfter
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
+	b, _ := json.Marshal(map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": ext}}})
 	w.Header().Set("Content-Type", ct+"; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

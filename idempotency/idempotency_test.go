@@ -222,3 +222,64 @@ func TestMiddlewareReleasesTheKeyOnPanic(t *testing.T) {
 	assert.Panics(t, func() { serve(h, mutationBody, HeaderKey, "k") })
 	assert.Zero(t, store.Len())
 }
+
+// scripted is a Store that answers every Reserve with err and records
+// what the middleware did then.
+type scripted struct {
+	err                 error
+	completed, released atomic.Int32
+}
+
+func (s *scripted) Reserve(context.Context, string, string) (*Record, error) { return nil, s.err }
+func (s *scripted) Complete(context.Context, string, Record) error {
+	s.completed.Add(1)
+	return nil
+}
+func (s *scripted) Release(context.Context, string) error {
+	s.released.Add(1)
+	return nil
+}
+
+func TestAFailingStoreRefusesTheMutation(t *testing.T) {
+	next := &counting{answer: `{"data":{"m":1}}`}
+	h := Middleware(&scripted{err: io.ErrUnexpectedEOF}, Options{})(next)
+	w := serve(h, mutationBody, HeaderKey, "k", "Accept", "application/graphql-response+json")
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, "2", w.Header().Get("Retry-After"))
+	assert.JSONEq(t, `{"errors":[{"message":"the Idempotency-Key cannot be honoured now (its store is unavailable); nothing was run, retry later",
+		"extensions":{"code":"UPSTREAM_UNAVAILABLE","retryAfter":2}}]}`, w.Body.String())
+	assert.Zero(t, next.runs.Load(), "never run without its record")
+}
+
+func TestAResumedKeyRunsWithResumedSet(t *testing.T) {
+	var resumed atomic.Bool
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resumed.Store(Resumed(r.Context()))
+		_, _ = io.WriteString(w, `{"data":{"m":1}}`)
+	})
+	store := &scripted{err: ErrResumed}
+	w := serve(Middleware(store, Options{})(next), mutationBody, HeaderKey, "k")
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.True(t, resumed.Load(), "the mutation knows it resumes an interrupted run")
+	assert.EqualValues(t, 1, store.completed.Load(), "its answer is kept")
+
+	resumed.Store(true)
+	serve(Middleware(&scripted{}, Options{})(next), mutationBody, HeaderKey, "k")
+	assert.False(t, resumed.Load(), "a fresh key is no resumption")
+}
+
+func TestAKeyedRunNeverOutlivesMaxRun(t *testing.T) {
+	var deadline atomic.Value
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, _ := r.Context().Deadline()
+		deadline.Store(d)
+		_, _ = io.WriteString(w, `{"data":{"m":1}}`)
+	})
+	r := httptest.NewRequest(http.MethodPost, "/query", strings.NewReader(mutationBody))
+	r.Header.Set(HeaderKey, "k")
+	ctx, cancel := context.WithTimeout(r.Context(), time.Hour)
+	defer cancel()
+	Middleware(&scripted{}, Options{MaxRun: time.Minute})(next).ServeHTTP(httptest.NewRecorder(), r.WithContext(ctx))
+	assert.WithinDuration(t, time.Now().Add(time.Minute), deadline.Load().(time.Time), 10*time.Second,
+		"the lease of a shared store outlives MaxRun, not the caller's longer deadline")
+}

@@ -16,6 +16,12 @@ var (
 	ErrMismatch = errors.New("idempotency: the key was used with other input")
 	// ErrFull: the store cannot take another key now.
 	ErrFull = errors.New("idempotency: store full")
+	// ErrResumed: the key is now held by the caller, like a (nil, nil)
+	// answer, but an earlier request held it and died before it finished
+	// (a shared store detects that with a lease). That request may have
+	// changed something: the caller runs the request again with Resumed
+	// set on its context, so that it reconciles before sending anything.
+	ErrResumed = errors.New("idempotency: an interrupted request with this key is resumed")
 )
 
 // Record is the stored answer to a request.
@@ -35,7 +41,8 @@ type Record struct {
 type Store interface {
 	// Reserve claims key for a request whose input has the given
 	// fingerprint. It returns (nil, nil) when the key was free and is now
-	// held by the caller, who must then call Complete or Release; the
+	// held by the caller, who must then call Complete or Release (also
+	// after ErrResumed, see there); the
 	// stored record when an earlier request with the same input finished;
 	// ErrMismatch when the key was used with another fingerprint (checked
 	// first); ErrInProgress when a request with the key is still running.

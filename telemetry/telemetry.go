@@ -16,6 +16,7 @@
 package telemetry
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"log/slog"
 	"net/http"
@@ -72,6 +73,10 @@ func New(o Options) *Telemetry {
 	}
 	return t
 }
+
+// Registerer is the gateway's metrics registry, for collectors owned
+// elsewhere (the shared Redis store's error counter).
+func (t *Telemetry) Registerer() prometheus.Registerer { return t.metrics.registry }
 
 // MetricsHandler serves the metrics in the Prometheus text format.
 func (t *Telemetry) MetricsHandler() http.Handler {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -37,24 +38,45 @@ const (
 	headerRateReset   = "inin-ratelimit-reset"
 )
 
+// SharedLimiter is a store of token buckets shared by the replicas of the
+// gateway, each of perMinute calls a minute with bursts of up to burst.
+type SharedLimiter interface {
+	// Take takes n calls from key's bucket and returns 0, or takes nothing
+	// and returns how long to wait when the bucket cannot pay now.
+	Take(ctx context.Context, key string, perMinute, burst, n int) (time.Duration, error)
+}
+
+// maxSharedTakes bounds the attempts of one call to take from a shared
+// bucket, each after the wait the previous one was told (plus up to a
+// quarter more, so that waiters told the same wait do not all ask at
+// once). A shared bucket cannot reserve a turn as the local one does:
+// waiters race for each refill, and the deadline usually ends the waiting
+// long before this bound does.
+const maxSharedTakes = 100
+
 // limiter keeps one token bucket per upstream credential: per value of the
 // Authorization header, identified by its SHA-256 (the value itself is
 // never kept). A nil *limiter lets everything through.
 type limiter struct {
+	name      string
 	perMinute int
+	shared    SharedLimiter
 
 	mu       sync.Mutex
 	buckets  map[string]*bucket
 	overflow *bucket
 }
 
-// newLimiter returns a limiter of perMinute calls per credential, or nil
-// (no limit) when perMinute <= 0.
-func newLimiter(perMinute int) *limiter {
+// newLimiter returns a limiter of perMinute calls per credential of the
+// upstream called name, or nil (no limit) when perMinute <= 0. With shared,
+// the buckets are counted there, and locally while it fails.
+func newLimiter(name string, perMinute int, shared SharedLimiter) *limiter {
 	if perMinute <= 0 {
 		return nil
 	}
-	return &limiter{perMinute: perMinute, buckets: map[string]*bucket{}, overflow: newBucket(perMinute)}
+	l := &limiter{name: name, perMinute: perMinute, shared: shared, buckets: map[string]*bucket{}}
+	l.overflow = l.newBucket("overflow")
+	return l
 }
 
 // bucket returns the bucket of the credential sent as authorization ("" for
@@ -79,7 +101,7 @@ func (l *limiter) bucket(authorization string) *bucket {
 		if len(l.buckets) >= maxBuckets {
 			return l.overflow
 		}
-		b = newBucket(l.perMinute)
+		b = l.newBucket(key)
 		l.buckets[key] = b
 	}
 	b.lastUsed = now
@@ -101,22 +123,32 @@ type bucket struct {
 	lim        *rate.Limiter
 	configured int       // calls per minute, as configured
 	lastUsed   time.Time // guarded by limiter.mu
+	// shared and sharedKey are the bucket's counterpart for all replicas.
+	shared    SharedLimiter
+	sharedKey string
 
 	mu          sync.Mutex
 	allowed     int // calls per minute in force: min(configured, reported)
 	pausedUntil time.Time
 }
 
-func newBucket(perMinute int) *bucket {
-	r, burst := shape(perMinute)
-	return &bucket{lim: rate.NewLimiter(r, burst), configured: perMinute, allowed: perMinute}
+// newBucket returns the bucket of the credential identified by key.
+func (l *limiter) newBucket(key string) *bucket {
+	r, burst := shape(l.perMinute)
+	return &bucket{lim: rate.NewLimiter(r, burst), configured: l.perMinute, allowed: l.perMinute,
+		shared: l.shared, sharedKey: "upstream:" + l.name + ":" + key}
 }
 
 // shape is the refill rate and burst of perMinute calls per minute.
 func shape(perMinute int) (rate.Limit, int) {
-	burst := min(max(perMinute/6, 1), maxBurst)
-	refill := max(perMinute-burst, 1)
+	refill, burst := shapePerMinute(perMinute)
 	return rate.Limit(float64(refill) / 60), burst
+}
+
+// shapePerMinute is shape's refill in calls per minute.
+func shapePerMinute(perMinute int) (refill, burst int) {
+	burst = min(max(perMinute/6, 1), maxBurst)
+	return max(perMinute-burst, 1), burst
 }
 
 // waitError is a wait for the limiter that does not fit the deadline.
@@ -141,6 +173,9 @@ func (b *bucket) wait(ctx context.Context) (time.Duration, error) {
 			return 0, err
 		}
 	}
+	if waited, ok, err := b.waitShared(ctx); ok {
+		return pause + waited, err
+	}
 	r := b.lim.Reserve()
 	d := r.Delay()
 	if !fits(ctx, d) {
@@ -152,6 +187,34 @@ func (b *bucket) wait(ctx context.Context) (time.Duration, error) {
 		return pause, err
 	}
 	return pause + d, nil
+}
+
+// waitShared is wait's take from the shared bucket; ok is false when there
+// is none or it failed (the local bucket then counts).
+func (b *bucket) waitShared(ctx context.Context) (waited time.Duration, ok bool, err error) {
+	if b.shared == nil {
+		return 0, false, nil
+	}
+	b.mu.Lock()
+	refill, burst := shapePerMinute(b.allowed)
+	b.mu.Unlock()
+	for range maxSharedTakes {
+		d, err := b.shared.Take(ctx, b.sharedKey, refill, burst, 1)
+		switch {
+		case err != nil:
+			return 0, false, nil
+		case d == 0:
+			return waited, true, nil
+		case !fits(ctx, d):
+			return waited, true, &waitError{retryAfter: d}
+		}
+		d += rand.N(d/4 + 1)
+		if err := sleep(ctx, d); err != nil {
+			return waited, true, err
+		}
+		waited += d
+	}
+	return waited, true, &waitError{retryAfter: time.Second}
 }
 
 // pause is what is left of a pause the upstream asked for.

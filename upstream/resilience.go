@@ -61,6 +61,11 @@ type ResilienceOptions struct {
 	RatePerMinute int
 	// MaxConcurrency bounds the calls in flight at once.
 	MaxConcurrency int
+	// SharedRate, when set, holds the rate limiter's buckets for every
+	// replica of the gateway (REDIS_URL), so that one credential's budget
+	// is one budget however many replicas spend it. While it fails, each
+	// replica counts in its own buckets.
+	SharedRate SharedLimiter
 	// Observer, when set, is told of retries, rate-limiter waits and
 	// refusals, and breaker state changes (metrics).
 	Observer ResilienceObserver
@@ -146,7 +151,7 @@ func NewResilience(upstreamName string, o ResilienceOptions) *Resilience {
 		breaker: newBreaker(upstreamName, o.BreakerFailures, o.BreakerOpenTimeout, func(from, to string) {
 			obs.BreakerChanged(upstreamName, from, to)
 		}),
-		limiter: newLimiter(o.RatePerMinute),
+		limiter: newLimiter(upstreamName, o.RatePerMinute, o.SharedRate),
 		budget:  newRetryBudget(),
 		obs:     obs,
 	}

@@ -319,7 +319,7 @@ func TestLimiterRefusesAWaitBeyondTheDeadline(t *testing.T) {
 }
 
 func TestLimiterKeepsNoCredential(t *testing.T) {
-	l := newLimiter(300)
+	l := newLimiter(Genesys, 300, nil)
 	const token = "Bearer canary-token-123"
 	require.NotNil(t, l.bucket(token))
 	for k := range l.buckets {

@@ -108,6 +108,21 @@ type Options struct {
 	ListSizes map[string]int
 	// Now is the clock (time.Now).
 	Now func() time.Time
+	// Shared, when set, holds the callers' buckets for every replica
+	// (REDIS_URL), so that a caller's budget is one budget however many
+	// replicas serve it. While it fails, each replica counts in its own
+	// buckets.
+	Shared SharedLimiter
+}
+
+// SharedLimiter is a store of token buckets shared by the replicas, each
+// of perMinute calls a minute with bursts of up to burst.
+type SharedLimiter interface {
+	// Take takes n calls from key's bucket and returns 0, or takes nothing
+	// and returns how long to wait when the bucket cannot pay now.
+	Take(ctx context.Context, key string, perMinute, burst, n int) (time.Duration, error)
+	// Charge takes up to n calls already made from key's bucket.
+	Charge(ctx context.Context, key string, perMinute, burst, n int) error
 }
 
 // Quota bounds each operation's upstream calls and holds one token bucket
@@ -120,6 +135,7 @@ type Quota struct {
 	listSizes map[string]int
 	now       func() time.Time
 	buckets   *lru.Cache[string, *rate.Limiter]
+	shared    SharedLimiter
 }
 
 // New returns the quota, or nil (no limit) when neither o.PerMinute nor
@@ -143,7 +159,8 @@ func New(o Options) *Quota {
 		o.Now = time.Now
 	}
 	buckets, _ := lru.New[string, *rate.Limiter](o.MaxCallers) // only fails for a size <= 0
-	return &Quota{perMinute: perMinute, maxCalls: max(o.MaxCalls, 0), listSizes: o.ListSizes, now: o.Now, buckets: buckets}
+	return &Quota{perMinute: perMinute, maxCalls: max(o.MaxCalls, 0), listSizes: o.ListSizes, now: o.Now, buckets: buckets,
+		shared: o.Shared}
 }
 
 // PerMinute returns each caller's budget of upstream calls a minute, after
@@ -179,12 +196,20 @@ func (q *Quota) bucket(subject string) *rate.Limiter {
 	return b
 }
 
+// sharedKey is the subject's bucket in the shared store.
+func sharedKey(subject string) string { return "quota:" + subject }
+
 // take takes n calls, at most a minute's budget (bound refuses more), from
 // the subject's bucket. When the bucket cannot pay now it takes nothing and
 // returns how long to wait.
-func (q *Quota) take(subject string, n int) time.Duration {
+func (q *Quota) take(ctx context.Context, subject string, n int) time.Duration {
 	if n <= 0 || q.perMinute == 0 {
 		return 0
+	}
+	if q.shared != nil {
+		if wait, err := q.shared.Take(ctx, sharedKey(subject), q.perMinute, q.perMinute, n); err == nil {
+			return wait
+		}
 	}
 	now := q.now()
 	res := q.bucket(subject).ReserveN(now, n)
@@ -197,8 +222,11 @@ func (q *Quota) take(subject string, n int) time.Duration {
 
 // charge takes n calls already made from the subject's bucket, even when
 // that leaves it in debt: the caller then waits until it is paid back.
-func (q *Quota) charge(subject string, n int) {
+func (q *Quota) charge(ctx context.Context, subject string, n int) {
 	if n <= 0 || q.perMinute == 0 {
+		return
+	}
+	if q.shared != nil && q.shared.Charge(ctx, sharedKey(subject), q.perMinute, q.perMinute, min(n, q.perMinute)) == nil {
 		return
 	}
 	q.bucket(subject).ReserveN(q.now(), min(n, q.perMinute))
@@ -240,7 +268,7 @@ func (e extension) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 		subject = c.Subject
 	}
 	st, _ := ctx.Value(stateKey{}).(*state)
-	if wait := e.q.take(subject, estimate); wait > 0 {
+	if wait := e.q.take(ctx, subject, estimate); wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		if st != nil {
 			st.retryAfter = secs
@@ -288,9 +316,9 @@ type state struct {
 }
 
 // settle charges the caller for the calls made beyond what it paid for.
-func (s *state) settle() {
+func (s *state) settle(ctx context.Context) {
 	if s.q != nil {
-		s.q.charge(s.subject, int(s.calls.Total()-s.charged))
+		s.q.charge(ctx, s.subject, int(s.calls.Total()-s.charged))
 	}
 }
 
@@ -305,7 +333,7 @@ func Middleware(next http.Handler) http.Handler {
 		st := &state{}
 		ctx := context.WithValue(r.Context(), stateKey{}, st)
 		next.ServeHTTP(&statusWriter{ResponseWriter: w, st: st}, r.WithContext(ctx))
-		st.settle()
+		st.settle(context.WithoutCancel(ctx))
 	})
 }
 

@@ -148,14 +148,15 @@ func fanOut(n int) string {
 func TestTakeRefillsPerCaller(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	q := New(Options{PerMinute: 6, Now: func() time.Time { return now }})
-	assert.Zero(t, q.take("alice", 4))
-	assert.Zero(t, q.take("alice", 2))
-	assert.Equal(t, 10*time.Second, q.take("alice", 1), "one call refills in 10 s")
-	assert.Zero(t, q.take("bob", 6), "another caller has its own bucket")
+	ctx := context.Background()
+	assert.Zero(t, q.take(ctx, "alice", 4))
+	assert.Zero(t, q.take(ctx, "alice", 2))
+	assert.Equal(t, 10*time.Second, q.take(ctx, "alice", 1), "one call refills in 10 s")
+	assert.Zero(t, q.take(ctx, "bob", 6), "another caller has its own bucket")
 	now = now.Add(10 * time.Second)
-	assert.Zero(t, q.take("alice", 1))
-	q.charge("bob", 3)
-	assert.Equal(t, 30*time.Second, q.take("bob", 1), "calls beyond the estimate leave the bucket in debt")
+	assert.Zero(t, q.take(ctx, "alice", 1))
+	q.charge(ctx, "bob", 3)
+	assert.Equal(t, 30*time.Second, q.take(ctx, "bob", 1), "calls beyond the estimate leave the bucket in debt")
 	assert.Nil(t, New(Options{}), "no limit")
 }
 
@@ -206,11 +207,12 @@ func TestOperationBound(t *testing.T) {
 
 func TestBucketsAreBounded(t *testing.T) {
 	q := New(Options{PerMinute: 1, MaxCallers: 2})
+	ctx := context.Background()
 	for _, s := range []string{"a", "b", "c"} {
-		assert.Zero(t, q.take(s, 1))
+		assert.Zero(t, q.take(ctx, s, 1))
 	}
 	assert.Equal(t, 2, q.buckets.Len())
-	assert.Zero(t, q.take("a", 1), "the least recently seen caller was forgotten: a full bucket")
+	assert.Zero(t, q.take(ctx, "a", 1), "the least recently seen caller was forgotten: a full bucket")
 }
 
 // serve runs query through the extension and Middleware, as the gateway

@@ -9,6 +9,7 @@ import (
 
 	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/idempotency"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
@@ -76,11 +77,16 @@ func deleted(id string, err error) (*model.DeletePayload, error) {
 }
 
 // createGroup creates a group. Genesys ignores the description on create,
-// so a description is set by a follow-up update.
+// so a description is set by a follow-up update. A create that resumes an
+// interrupted keyed request is refused: a Genesys group has no key to find
+// the one the first run may have made.
 func (r *Resolver) createGroup(ctx context.Context, input model.CreateGroupInput) (*model.Group, error) {
 	req, err := createGroupToAPI(input)
 	if err != nil {
 		return nil, err
+	}
+	if idempotency.Resumed(ctx) {
+		return nil, interruptedCreate()
 	}
 	desc := input.Description.Value()
 	if desc != nil {

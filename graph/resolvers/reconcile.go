@@ -5,14 +5,18 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/idempotency"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
 
 // Writes are sent once. When a create's answer is lost, the gateway finds
-// out by reading whether it happened instead of sending it again.
+// out by reading whether it happened instead of sending it again; so it
+// does before a create that resumes an interrupted keyed request.
 
 // createUserGroup creates a user group. When the create's outcome is
 // unknown (the connection broke after the request was sent, or the answer
@@ -23,6 +27,15 @@ func (r *Resolver) createUserGroup(ctx context.Context, input model.CreateUserGr
 	req, err := createUserGroupToAPI(input)
 	if err != nil {
 		return nil, err
+	}
+	if idempotency.Resumed(ctx) {
+		ug, found, err := r.resumedUserGroup(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return userGroup(ug), nil
+		}
 	}
 	ug, err := r.usergroups.Create(ctx, req)
 	if outcomeUnknown(err) && req.ExternalID != nil && *req.ExternalID != "" {
@@ -42,9 +55,50 @@ func (r *Resolver) createUserGroup(ctx context.Context, input model.CreateUserGr
 // Upstream: GET /api/v2/usergroup/search?ExternalId= (one page of the
 // API's maximum size).
 func (r *Resolver) findCreatedUserGroup(ctx context.Context, req usergroups.CreateRequest, cause error) (*usergroups.UserGroup, error) {
+	found, err := r.matchingUserGroups(ctx, req)
+	if err != nil || len(found) != 1 {
+		return nil, cause
+	}
+	return &found[0], nil
+}
+
+// resumedUserGroup looks, before anything is sent, for the user group an
+// interrupted request with the same Idempotency-Key may have created
+// (idempotency.Resumed: the gateway that ran it died before it stored the
+// answer). found is false when the create must be sent: no user group
+// with the ExternalId matches. Without an ExternalId nothing can tell, and
+// the answer is a CONFLICT rather than a second user group.
+//
+// Upstream: as findCreatedUserGroup.
+func (r *Resolver) resumedUserGroup(ctx context.Context, req usergroups.CreateRequest) (ug *usergroups.UserGroup, found bool, err error) {
+	if req.ExternalID == nil || *req.ExternalID == "" {
+		return nil, false, interruptedCreate()
+	}
+	matches, err := r.matchingUserGroups(ctx, req)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case len(matches) == 1:
+		return &matches[0], true, nil
+	case len(matches) > 1:
+		return nil, false, interruptedCreate()
+	}
+	return nil, false, nil
+}
+
+// interruptedCreate is the error of a resumed create whose first run may or
+// may not have created the object, when the gateway cannot find out.
+func interruptedCreate() error {
+	return &gqlerror.Error{Message: "an earlier request with this Idempotency-Key was interrupted and may have created the object; " +
+		"look for it before creating it again with a new key", Extensions: map[string]any{"code": CodeConflict, "outcome": "unknown"}}
+}
+
+// matchingUserGroups returns the user groups that hold what req asks for,
+// found by its ExternalId.
+func (r *Resolver) matchingUserGroups(ctx context.Context, req usergroups.CreateRequest) ([]usergroups.UserGroup, error) {
 	res, err := r.usergroups.Search(ctx, usergroups.SearchOptions{ExternalID: *req.ExternalID, PageSize: usergroups.MaxPageSize})
 	if err != nil {
-		return nil, cause
+		return nil, err
 	}
 	var found []usergroups.UserGroup
 	for _, ug := range res.UserGroups {
@@ -52,10 +106,7 @@ func (r *Resolver) findCreatedUserGroup(ctx context.Context, req usergroups.Crea
 			found = append(found, ug)
 		}
 	}
-	if len(found) != 1 {
-		return nil, cause
-	}
-	return &found[0], nil
+	return found, nil
 }
 
 // sameUserGroup reports whether ug holds what req asked for: name, external

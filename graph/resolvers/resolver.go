@@ -5,6 +5,7 @@
 package resolvers
 
 import (
+	"context"
 	"time"
 
 	"github.com/groupdir/gateway/upstream/genesys"
@@ -27,6 +28,21 @@ type Resolver struct {
 	// userGroupLocks serialises the read-modify-write cycles on one user
 	// group within the process.
 	userGroupLocks *keyedLocks
+	// sharedLock, when set, also serialises them across replicas.
+	sharedLock SharedLock
+}
+
+// SharedLock takes the lock on key that every replica of the gateway
+// honours, waiting until ctx ends. The lock must outlive ctx's deadline, so
+// that the holder's writes (made under ctx) all happen while it holds it.
+// check is the fencing check made before each write: an error when the
+// lock is no longer held. unlock releases it.
+type SharedLock func(ctx context.Context, key string) (check func(context.Context) error, unlock func(), err error)
+
+// WithSharedLock serialises the changes to one user group across replicas
+// with lock (REDIS_URL), besides the in-process lock.
+func WithSharedLock(lock SharedLock) Option {
+	return func(r *Resolver) { r.sharedLock = lock }
 }
 
 // Option configures a Resolver.

@@ -19,8 +19,9 @@ const maxMergeAttempts = 3
 
 // changeUserGroupUsers adds (add) or removes users of user group id (ids are
 // opaque, see upstream.CheckOpaqueID). The Usergroup API can only replace
-// the whole UserIds list, so under the group's in-process lock the gateway
-// reads the group, merges, writes the full object and reads it back. Ids
+// the whole UserIds list, so under the group's lock (in the process, and
+// across replicas with WithSharedLock) the gateway reads the group,
+// merges, writes the full object and reads it back. Ids
 // still wrong after maxMergeAttempts cycles fail with CONFLICT; a failed
 // read or write fails the field (a single write is all or nothing).
 //
@@ -34,14 +35,14 @@ func (r *Resolver) changeUserGroupUsers(ctx context.Context, id string, userIDs 
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := r.userGroupLocks.lock(ctx, upstream.OpaqueIDKey(id))
+	check, unlock, err := r.lockUserGroup(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
 	defer loaders.For(ctx).ForgetUserGroup(ctx, id)
 	m := &userMerge{add: add, log: log}
-	ug, err := r.mergeUsers(ctx, id, m)
+	ug, err := r.mergeUsers(ctx, id, m, check)
 	if err != nil {
 		return nil, err
 	}
@@ -50,21 +51,64 @@ func (r *Resolver) changeUserGroupUsers(ctx context.Context, id string, userIDs 
 		UserGroup: userGroup(ug)}, nil
 }
 
-// updateUserGroupSerial is updateUserGroup under the user group's
-// in-process lock, so that a replacement never interleaves with the
-// read-merge-write of addUserGroupUsers / removeUserGroupUsers.
+// updateUserGroupSerial is updateUserGroup under the user group's lock, so
+// that a replacement never interleaves with the read-merge-write of
+// addUserGroupUsers / removeUserGroupUsers.
 func (r *Resolver) updateUserGroupSerial(ctx context.Context, id string, input model.UpdateUserGroupInput) (*model.UserGroup, error) {
-	unlock, err := r.userGroupLocks.lock(ctx, upstream.OpaqueIDKey(id))
+	check, unlock, err := r.lockUserGroup(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	if err := check(ctx); err != nil {
+		return nil, err
+	}
 	return r.updateUserGroup(ctx, id, input)
 }
 
+// lockUserGroup takes user group id's lock: in the process, then, with a
+// shared lock, across replicas. check is the fencing check to make before
+// each write (UPSTREAM_UNAVAILABLE, retryable, once the shared lock cannot
+// be confirmed).
+func (r *Resolver) lockUserGroup(ctx context.Context, id string) (check func(context.Context) error, unlock func(), err error) {
+	key := upstream.OpaqueIDKey(id)
+	unlockLocal, err := r.userGroupLocks.lock(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.sharedLock == nil {
+		return func(context.Context) error { return nil }, unlockLocal, nil
+	}
+	checkShared, unlockShared, err := r.sharedLock(ctx, "usergroup:"+key)
+	if err != nil {
+		unlockLocal()
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return nil, nil, sharedUnavailable("the user group's lock cannot be taken now (its store is unavailable); nothing was changed, retry later")
+	}
+	check = func(ctx context.Context) error {
+		if checkShared(ctx) != nil {
+			return sharedUnavailable("the user group's lock was lost before the write (its store is unavailable); run the mutation again")
+		}
+		return nil
+	}
+	return check, func() { unlockShared(); unlockLocal() }, nil
+}
+
+// sharedRetryAfter is the retryAfter, in seconds, of a failure of the
+// state the replicas share.
+const sharedRetryAfter = 2
+
+// sharedUnavailable is the error of a change refused because the state the
+// replicas share (REDIS_URL) failed.
+func sharedUnavailable(msg string) error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeUpstreamUnavailable, "retryAfter": sharedRetryAfter}}
+}
+
 // mergeUsers runs the read-merge-write-verify cycles and returns the user
-// group as last read.
-func (r *Resolver) mergeUsers(ctx context.Context, id string, m *userMerge) (*usergroups.UserGroup, error) {
+// group as last read; check is the lock's fencing check before each write.
+func (r *Resolver) mergeUsers(ctx context.Context, id string, m *userMerge, check func(context.Context) error) (*usergroups.UserGroup, error) {
 	cur, err := r.usergroups.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -72,6 +116,9 @@ func (r *Resolver) mergeUsers(ctx context.Context, id string, m *userMerge) (*us
 	m.first(cur.UserIDs)
 	for attempt := 0; attempt < maxMergeAttempts && !m.done(cur.UserIDs); attempt++ {
 		req := usergroups.UpdateRequest{ID: cur.ID, Name: cur.Name, ExternalID: cur.ExternalID, UserIDs: m.merged(cur.UserIDs)}
+		if err := check(ctx); err != nil {
+			return nil, err
+		}
 		if _, err := r.usergroups.Update(ctx, req); err != nil {
 			return nil, err
 		}
