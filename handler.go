@@ -102,7 +102,8 @@ func (g *gateway) graphQL() http.Handler {
 	h := guard.Protect(srv, es.Schema(), guard.Options{
 		Limits: g.cfg.Limits, Introspection: g.cfg.Introspection, Suggestions: g.cfg.Suggestions,
 		ListSizes: listSizes, DeferrableFields: graph.DeferrableFields(es.Schema()), CORSOrigins: g.cfg.CORSOrigins, CORSHeaders: g.cfg.CORSHeaders,
-		TrustedDocuments: g.cfg.TrustedDocuments, PersistedCDNMaxAge: g.cfg.PersistedCDNMaxAge, Log: g.log,
+		TrustedDocuments: g.cfg.TrustedDocuments, PersistedStore: g.persistedStore(), PersistedCDNMaxAge: g.cfg.PersistedCDNMaxAge,
+		Log: g.log,
 	})
 	// After the guard's complexity limit: a refused document costs no quota.
 	q := quota.New(quota.Options{PerMinute: g.cfg.CallerRatePerMinute, SharedPerMinute: g.cfg.sharedRatePerMinute(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/graph/quota"
 	"github.com/groupdir/gateway/graph/resolvers"
 	"github.com/groupdir/gateway/idempotency"
@@ -18,7 +19,9 @@ import (
 //   - per-caller limits and upstream budgets: counted per replica, with a
 //     warning in the log, until Redis answers again;
 //   - per-user-group locks: membership changes and user-group updates are
-//     refused (UPSTREAM_UNAVAILABLE with retryAfter), never run unlocked.
+//     refused (UPSTREAM_UNAVAILABLE with retryAfter), never run unlocked;
+//   - automatic persisted queries: a miss, so the client sends the query
+//     again with its hash.
 //
 // Without REDIS_URL all of it lives in the process.
 
@@ -36,7 +39,7 @@ func (g *gateway) openShared() error {
 		return err
 	}
 	g.shared = s
-	g.log.Info("redis: idempotency records, limits, upstream budgets and user-group locks are shared with the other replicas")
+	g.log.Info("redis: idempotency records, limits, upstream budgets, user-group locks and persisted queries are shared with the other replicas")
 	return nil
 }
 
@@ -47,6 +50,20 @@ func (g *gateway) idempotencyStore() idempotency.Store {
 		return idempotency.NewMemoryStore(idempotency.MemoryOptions{})
 	}
 	return g.shared.Idempotency(redisstore.IdempotencyOptions{MaxRun: g.cfg.OperationTimeout})
+}
+
+// persistedTTL is how long a persisted query stays in Redis after its last
+// use.
+const persistedTTL = 24 * time.Hour
+
+// persistedStore is where automatic persisted queries are kept: Redis, so
+// that a query registered on one replica is found on the others, or (nil)
+// the guard's in-process store.
+func (g *gateway) persistedStore() guard.PersistedStore {
+	if g.shared == nil {
+		return nil
+	}
+	return g.shared.Persisted(persistedTTL, guard.DefaultPersistedDocumentBytes)
 }
 
 // sharedQuota is the store of the callers' buckets shared by the replicas

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/groupdir/gateway/graph/guard"
 	"github.com/groupdir/gateway/internal/redistest"
 	"github.com/groupdir/gateway/upstream/demodata"
 	"github.com/groupdir/gateway/upstream/emukit"
@@ -217,4 +218,22 @@ func TestReplicasShareTheUsergroupBudget(t *testing.T) {
 	r := b.post(q, nil)
 	assert.Equal(t, []string{"RATE_LIMITED"}, r.codes(), "the Usergroup key's burst is spent by both replicas together")
 	assert.Equal(t, searches, a.usergroupsKit().Count(usergroupsemu.RouteSearch), "no call made")
+}
+
+// TestReplicasSharePersistedQueries: a query registered through automatic
+// persisted queries on A runs by its hash alone on B.
+func TestReplicasSharePersistedQueries(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b := replicas(t, rs, nil)
+	hash := sha256Of(groupNameQuery)
+	vars := map[string]any{"id": demodata.GroupID(1)}
+
+	assertPersistedRefusal(t, b.postJSON(t, map[string]any{"extensions": apq(hash), "variables": vars}),
+		guard.CodePersistedQueryNotFound)
+	reg := a.postJSON(t, map[string]any{"query": groupNameQuery, "extensions": apq(hash), "variables": vars})
+	require.Empty(t, reg.Errors, string(reg.Raw))
+
+	r := b.postJSON(t, map[string]any{"extensions": apq(hash), "variables": vars})
+	require.Empty(t, r.Errors, string(r.Raw))
+	assert.Equal(t, demodata.GroupName(1), dig(r.Data, "group", "name"))
 }
