@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -52,8 +53,8 @@ func (g *gateway) Handler() http.Handler {
 	idempotent := idempotency.Middleware(idempotency.NewMemoryStore(idempotency.MemoryOptions{}),
 		idempotency.Options{MaxBody: g.cfg.Limits.MaxBodyBytes, Scope: callerScope})
 	authenticate := auth.Middleware(g.authn, auth.Options{Log: g.log, CORSOrigins: g.cfg.CORSOrigins})
-	mux.Handle("/query", g.telemetry.Middleware(authenticate(gzhttp.GzipHandler(idempotent(g.perRequest(
-		quota.Middleware(g.graphQL())))))))
+	mux.Handle("/query", g.telemetry.Middleware(authenticate(gzhttp.GzipHandler(idempotent(g.httpCache(g.perRequest(
+		quota.Middleware(g.graphQL()))))))))
 	if g.cfg.IDE {
 		mux.Handle("GET /{$}", ide.Handler(ide.Options{Title: "Directory gateway", Endpoint: "/query"}))
 	}
@@ -84,6 +85,7 @@ func (g *gateway) graphQL() http.Handler {
 	g.telemetry.Instrument(srv)
 	srv.AroundResponses(reportCost)
 	srv.AroundOperations(resolvers.Prefetch)
+	srv.AroundOperations(freshReadsForMutations)
 	h := guard.Protect(srv, es.Schema(), guard.Options{
 		Limits: g.cfg.Limits, Introspection: g.cfg.Introspection, Suggestions: g.cfg.Suggestions,
 		ListSizes: listSizes, CORSOrigins: g.cfg.CORSOrigins, Log: g.log,
@@ -116,9 +118,12 @@ func (g *gateway) perRequest(next http.Handler) http.Handler {
 }
 
 // reportCost adds the upstream calls the operation made to the response's
-// extensions, e.g. {"cost":{"upstreamCalls":{"genesys":1,"usergroups":0}}}.
+// extensions, e.g. {"cost":{"upstreamCalls":{"genesys":1,"usergroups":0}}},
+// and, when part of the answer was served stale from the read cache, the
+// age of its oldest part: {"stale":{"ageSeconds":12}}.
 func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
+	noteErrors(ctx, resp)
 	calls := upstream.CallsFrom(ctx)
 	if resp == nil || calls == nil {
 		return resp
@@ -129,5 +134,8 @@ func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 	resp.Extensions["cost"] = map[string]any{"upstreamCalls": map[string]int64{
 		upstream.Genesys: calls.Genesys(), upstream.Usergroups: calls.Usergroups(),
 	}}
+	if age, ok := calls.Stale(); ok {
+		resp.Extensions["stale"] = map[string]any{"ageSeconds": int(math.Ceil(age.Seconds()))}
+	}
 	return resp
 }

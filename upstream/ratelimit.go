@@ -27,6 +27,11 @@ const (
 	// maxPause caps a pause asked for by Retry-After or
 	// inin-ratelimit-reset (the Genesys SDK gives up beyond 180 s).
 	maxPause = 3 * time.Minute
+	// writeReserveShare: one burst-th of this share of a bucket is kept for
+	// writes (10 calls of the burst of 50 at 300 a minute): a read waits
+	// while the bucket holds no more than that, so reads never starve the
+	// mutations of the same credential.
+	writeReserveShare = 5
 )
 
 // Genesys rate-limit headers (reference §8.3; their presence on every
@@ -125,16 +130,22 @@ type waitError struct{ retryAfter time.Duration }
 func (e *waitError) Error() string { return "rate limit: the wait does not fit the deadline" }
 
 // wait blocks until the bucket lets one call through and returns how long
-// it held the call back. When that wait does not fit ctx's deadline it
-// returns a *waitError at once, without waiting (any pause already waited
-// is still returned).
-func (b *bucket) wait(ctx context.Context) (time.Duration, error) {
+// it held the call back. A read (write false) also waits until the bucket
+// holds more than its write reserve, so that reads never spend the last
+// calls a write needs; with noWait, a read that would wait at all is
+// refused at once (it has a stale answer to fall back on). When the wait
+// does not fit ctx's deadline it returns a *waitError at once, without
+// waiting (any pause already waited is still returned).
+func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, error) {
 	if b == nil {
 		return 0, nil
 	}
 	pause := b.pause(time.Now())
+	if !write {
+		pause = max(pause, b.reserveWait(time.Now()))
+	}
 	if pause > 0 {
-		if !fits(ctx, pause) {
+		if noWait || !fits(ctx, pause) {
 			return 0, &waitError{retryAfter: pause}
 		}
 		if err := sleep(ctx, pause); err != nil {
@@ -143,7 +154,7 @@ func (b *bucket) wait(ctx context.Context) (time.Duration, error) {
 	}
 	r := b.lim.Reserve()
 	d := r.Delay()
-	if !fits(ctx, d) {
+	if (d > 0 && noWait) || !fits(ctx, d) {
 		r.Cancel()
 		return pause, &waitError{retryAfter: d}
 	}
@@ -152,6 +163,17 @@ func (b *bucket) wait(ctx context.Context) (time.Duration, error) {
 		return pause, err
 	}
 	return pause + d, nil
+}
+
+// reserveWait is how long a read waits for the bucket to hold more than
+// the write reserve.
+func (b *bucket) reserveWait(now time.Time) time.Duration {
+	reserve := b.lim.Burst() / writeReserveShare
+	need := float64(reserve+1) - b.lim.TokensAt(now)
+	if reserve == 0 || need <= 0 {
+		return 0
+	}
+	return time.Duration(need / float64(b.lim.Limit()) * float64(time.Second))
 }
 
 // pause is what is left of a pause the upstream asked for.
