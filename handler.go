@@ -123,7 +123,7 @@ func (g *gateway) perRequest(next http.Handler) http.Handler {
 // age of its oldest part: {"stale":{"ageSeconds":12}}.
 func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
-	noteErrors(ctx, resp)
+	noteAnswer(ctx, resp)
 	calls := upstream.CallsFrom(ctx)
 	if resp == nil || calls == nil {
 		return resp

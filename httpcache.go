@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -18,7 +17,7 @@ import (
 
 // httpCache lets browsers and CDNs keep the answers of GET /query: an
 // answer without errors and not served stale gets a weak ETag (a hash of
-// its body) and Cache-Control max-age of the read cache's TTL, public only
+// its data) and Cache-Control max-age of the read cache's TTL, public only
 // when it needs no credential (AUTH_MODE=none), private otherwise; a
 // request whose If-None-Match names the answer's ETag gets 304 and no body.
 // Anything else (errors, a stale answer, a refusal, the cache off) is
@@ -34,20 +33,19 @@ func (g *gateway) httpCache(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		var errs atomic.Bool
+		var a answerNote
 		rec := &bufferedResponse{header: w.Header(), status: http.StatusOK}
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), answerErrorsKey{}, &errs)))
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), answerNoteKey{}, &a)))
 		h := w.Header()
 		h.Add("Vary", "Authorization")
 		_, stale := upstream.CallsFrom(r.Context()).Stale()
-		if rec.status != http.StatusOK || errs.Load() || stale || maxAge <= 0 {
+		if rec.status != http.StatusOK || a.errors || a.etag == "" || stale || maxAge <= 0 {
 			h.Set("Cache-Control", "no-store")
 			w.WriteHeader(rec.status)
 			_, _ = w.Write(rec.body.Bytes())
 			return
 		}
-		sum := sha256.Sum256(rec.body.Bytes())
-		etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+		etag := a.etag
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", scope+", max-age="+strconv.Itoa(maxAge))
 		if matchesETag(r.Header.Get("If-None-Match"), etag) {
@@ -73,16 +71,26 @@ func matchesETag(header, etag string) bool {
 	return false
 }
 
-// answerErrorsKey holds the *atomic.Bool httpCache reads: set when the
-// GraphQL answer carries errors (noteErrors).
-type answerErrorsKey struct{}
+// answerNote is what httpCache learns of the GraphQL answer (noteAnswer):
+// whether it carries errors, and the ETag of its data. The ETag covers
+// data only: the extensions (the calls the answer cost) differ between two
+// answers of the same data.
+type answerNote struct {
+	errors bool
+	etag   string
+}
 
-// noteErrors tells httpCache that the answer carries errors, which no
-// cache may keep.
-func noteErrors(ctx context.Context, resp *graphql.Response) {
-	if b, ok := ctx.Value(answerErrorsKey{}).(*atomic.Bool); ok && resp != nil && len(resp.Errors) > 0 {
-		b.Store(true)
+type answerNoteKey struct{}
+
+// noteAnswer tells httpCache about the answer, when it waits for one.
+func noteAnswer(ctx context.Context, resp *graphql.Response) {
+	a, ok := ctx.Value(answerNoteKey{}).(*answerNote)
+	if !ok || resp == nil {
+		return
 	}
+	a.errors = len(resp.Errors) > 0
+	sum := sha256.Sum256(resp.Data)
+	a.etag = `W/"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
 // bufferedResponse holds an answer until httpCache has decided its

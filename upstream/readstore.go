@@ -17,9 +17,12 @@ type ReadStore interface {
 	Get(key string) (*CachedRead, bool)
 	// Put stores e under key until e.Keep.
 	Put(key string, e *CachedRead)
-	// Invalidate drops every entry of a collection read (CachedRead.Resource
-	// "") and, when resource is not "", every entry of that resource;
-	// EveryResource drops every entry.
+	// Invalidate ends the freshness of every entry of a collection read
+	// (CachedRead.Resource "") and, when resource is not "", of every entry
+	// of that resource (EveryResource: of every entry): the next read of
+	// one goes upstream, and the entry is served, marked stale, only when
+	// the upstream cannot be asked. Entries that are not a success (404s)
+	// are dropped.
 	Invalidate(resource string)
 }
 
@@ -70,8 +73,16 @@ func (m *memoryReadStore) Put(key string, e *CachedRead) { m.lru.Add(key, e) }
 
 func (m *memoryReadStore) Invalidate(resource string) {
 	for _, k := range m.lru.Keys() {
-		if e, ok := m.lru.Peek(k); ok && (e.Resource == "" || e.Resource == resource || resource == EveryResource) {
-			m.lru.Remove(k)
+		e, ok := m.lru.Peek(k)
+		if !ok || (e.Resource != "" && e.Resource != resource && resource != EveryResource) {
+			continue
 		}
+		if e.Status < 200 || e.Status >= 300 {
+			m.lru.Remove(k)
+			continue
+		}
+		expired := *e
+		expired.Fresh = time.Time{}
+		m.lru.Add(k, &expired)
 	}
 }

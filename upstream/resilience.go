@@ -267,7 +267,9 @@ func (r *Resilience) admit(req *http.Request) (done func(*http.Response, error),
 		return nil, err
 	}
 	b := r.limiter.bucket(req.Header.Get("Authorization"))
-	write := req.Method != http.MethodGet && req.Method != http.MethodHead && !readPOST(req.Context())
+	// A mutation's reads (version, read-back) may spend the write reserve.
+	write := freshReads(req.Context()) ||
+		req.Method != http.MethodGet && req.Method != http.MethodHead && !readPOST(req.Context())
 	waited, err := b.wait(req.Context(), write, preferStale(req.Context()))
 	if waited > 0 {
 		r.obs.RateLimitWaited(r.name, waited)

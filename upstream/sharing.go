@@ -60,9 +60,11 @@ type ReadSharingOptions struct {
 // Genesys token: the caller's own in AUTH_MODE=genesys), so data is never
 // shared across credentials. Any other request (a write) invalidates the
 // collection reads and the reads of the resource it names (Resource) once
-// it is answered, and starts a new generation: later reads never join a
-// read that began before the write, and a read in flight across a write is
-// not cached, so the gateway always reads its own writes. Reads made with
+// it is answered (ReadStore.Invalidate: they are no longer fresh), and
+// starts a new generation: later reads never join a read that began before
+// the write, and a read in flight across a write is not cached, so the
+// gateway reads its own writes (unless the upstream cannot be asked: then
+// the answer from before the write is served marked stale). Reads made with
 // a context from WithFreshReads skip the cache (mutations read the current
 // version).
 type ReadSharing struct {

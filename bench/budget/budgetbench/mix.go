@@ -31,7 +31,7 @@ const (
 )
 
 // Weights is each Op's share of the mix, in percent.
-var Weights = [numOps]int{OpGroup: 35, OpMembers: 20, OpLinked: 15, OpUserGroup: 10, OpTeams: 15, OpWrite: 5}
+var Weights = [numOps]int{OpGroup: 37, OpMembers: 20, OpLinked: 15, OpUserGroup: 10, OpTeams: 16, OpWrite: 2}
 
 var opNames = [numOps]string{"group", "members", "linked", "userGroup", "teams", "write"}
 
@@ -69,9 +69,9 @@ var Tailcall = Dialect{
 		OpGroup:     `query G($id: ID!) { group(id: $id) { id name description memberCount } }`,
 		OpMembers:   `query M($id: ID!) { groupMembers(groupId: $id, pageSize: 25) { entities { id name } } }`,
 		OpLinked:    `query L($ext: String!) { userGroupsByExternalId(externalId: $ext) { UserGroups { Id Name group { id name } } } }`,
-		OpUserGroup: `query U($id: ID!) { userGroup(id: $id) { Id Name UserIds } }`,
+		OpUserGroup: `query U($id: ID!) { userGroup(id: $id) { UserGroup { Id Name UserIds } } }`,
 		OpTeams:     `query T($term: String!) { searchGroups(term: $term) { results { id name } } userGroupsByName(name: $term) { UserGroups { Id Name } } }`,
-		OpWrite:     `mutation W($id: ID!, $name: String!) { updateUserGroup(id: $id, name: $name) { Id Name } }`,
+		OpWrite:     `mutation W($id: ID!, $name: String!) { updateUserGroup(id: $id, name: $name) { UserGroup { Id Name } } }`,
 	},
 	Description: Gateway.Description,
 }

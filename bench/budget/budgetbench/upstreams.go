@@ -106,10 +106,10 @@ func (u *Upstreams) GatewayEnv(b Budgets) map[string]string {
 		"GENESYS_API_URL": u.GenesysURL, "GENESYS_LOGIN_URL": u.GenesysURL,
 		"GENESYS_CLIENT_ID": ClientID, "GENESYS_CLIENT_SECRET": ClientSecret,
 		"USERGROUP_API_URL": u.UsergroupURL, "USERGROUP_COMPANY_ID": fmt.Sprint(demodata.CompanyID),
-		"USERGROUP_INTEGRATION_KEY": IntegrationKey,
+		"USERGROUP_INTEGRATION_KEY":       IntegrationKey,
 		"GENESYS_RATE_LIMIT_PER_MINUTE":   fmt.Sprint(b.GenesysPerMinute),
 		"USERGROUP_RATE_LIMIT_PER_MINUTE": fmt.Sprint(b.UsergroupPerMinute),
-		"AUTH_MODE": "none", "GATEWAY_ENV": "development", "AUTH_TRUSTED_PROXY_HOPS": "1",
+		"AUTH_MODE":                       "none", "GATEWAY_ENV": "development", "AUTH_TRUSTED_PROXY_HOPS": "1",
 	}
 }
 
