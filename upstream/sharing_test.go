@@ -153,3 +153,25 @@ func TestReadBodyTakesASharedAnswerWithoutACopy(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "body too large", te.Kind)
 }
+
+func TestReadSharingServesStaleRatherThanWaitForTheRateLimiter(t *testing.T) {
+	srv := newSharingServer(t)
+	close(srv.release)
+	// 6 calls a minute: a burst of 1, then one call every 12 s.
+	r := NewResilience(Genesys, ResilienceOptions{RatePerMinute: 6})
+	client := NewHTTPClient(ClientOptions{Resilience: r, Outer: func(rt http.RoundTripper) http.RoundTripper {
+		return NewReadSharing(rt, ReadSharingOptions{TTL: 50 * time.Millisecond, StaleFor: time.Minute})
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := get(t, client.Transport, ctx, srv.URL+"/groups", "Bearer a")
+	require.NoError(t, err)
+	time.Sleep(60 * time.Millisecond) // past the TTL
+	calls := &Calls{}
+	body, err := get(t, client.Transport, WithCalls(ctx, calls), srv.URL+"/groups", "Bearer a")
+	require.NoError(t, err)
+	assert.Equal(t, `{"path":"/groups"}`, body)
+	assert.EqualValues(t, 1, srv.calls.Load(), "the limiter would hold the read 12 s: the stale answer is served instead")
+	_, stale := calls.Stale()
+	assert.True(t, stale, "the answer is marked stale")
+}

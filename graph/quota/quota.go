@@ -183,16 +183,24 @@ func (q *Quota) bucket(subject string) *rate.Limiter {
 // the subject's bucket. When the bucket cannot pay now it takes nothing and
 // returns how long to wait.
 func (q *Quota) take(subject string, n int) time.Duration {
+	wait, _ := q.reserve(subject, n)
+	return wait
+}
+
+// reserve is take, which also returns what was taken (nil: nothing), so
+// that calls not made can be paid back (state.settle).
+func (q *Quota) reserve(subject string, n int) (time.Duration, *rate.Reservation) {
 	if n <= 0 || q.perMinute == 0 {
-		return 0
+		return 0, nil
 	}
 	now := q.now()
 	res := q.bucket(subject).ReserveN(now, n)
 	wait := res.DelayFrom(now)
 	if wait > 0 {
 		res.CancelAt(now)
+		return wait, nil
 	}
-	return wait
+	return 0, res
 }
 
 // charge takes n calls already made from the subject's bucket, even when
@@ -240,7 +248,8 @@ func (e extension) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 		subject = c.Subject
 	}
 	st, _ := ctx.Value(stateKey{}).(*state)
-	if wait := e.q.take(subject, estimate); wait > 0 {
+	wait, paid := e.q.reserve(subject, estimate)
+	if wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		if st != nil {
 			st.retryAfter = secs
@@ -256,6 +265,7 @@ func (e extension) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 	}
 	if st != nil && calls != nil && e.q.perMinute > 0 {
 		st.q, st.subject, st.calls, st.charged = e.q, subject, calls, calls.Total()+int64(estimate)
+		st.estimate, st.paid = estimate, paid
 	}
 	return nil
 }
@@ -285,13 +295,28 @@ type state struct {
 	// charged is the request's call count up to which its caller paid:
 	// the calls made before the operation ran plus its estimate.
 	charged int64
+	// estimate is what the caller paid before the operation ran, paid what
+	// it was taken as.
+	estimate int
+	paid     *rate.Reservation
 }
 
-// settle charges the caller for the calls made beyond what it paid for.
+// settle charges the caller for the calls made beyond what it paid for,
+// and pays back the calls it paid for but did not make (answers from the
+// read cache or from a read in flight for another request cost no call):
+// the estimate is given back (rate.Reservation.CancelAt) and the calls
+// made are taken instead.
 func (s *state) settle() {
-	if s.q != nil {
-		s.q.charge(s.subject, int(s.calls.Total()-s.charged))
+	if s.q == nil {
+		return
 	}
+	over := int(s.calls.Total() - s.charged)
+	if over < 0 && s.paid != nil {
+		s.paid.CancelAt(s.q.now())
+		s.q.charge(s.subject, s.estimate+over)
+		return
+	}
+	s.q.charge(s.subject, over)
 }
 
 type stateKey struct{}
