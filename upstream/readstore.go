@@ -39,6 +39,11 @@ type CachedRead struct {
 	// Resource names the one resource the read is about (e.g. a group id),
 	// "" for a read of a collection (lists, searches, batched lookups).
 	Resource string
+	// Requested is when the read was sent: a store shared by replicas
+	// treats an entry requested before the last invalidation of its
+	// resource (or of the collections) as not fresh, whichever replica
+	// invalidated.
+	Requested time.Time
 	// Fetched is when the answer arrived; it is served as is until Fresh,
 	// and marked stale (when the upstream cannot be asked) until Keep.
 	Fetched, Fresh, Keep time.Time

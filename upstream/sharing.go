@@ -202,6 +202,7 @@ func unavailable(err error) bool {
 
 // fetch performs the read once for every caller sharing it.
 func (s *ReadSharing) fetch(req *http.Request, reqBody []byte, gen uint64, key string) (*CachedRead, error) {
+	requested := time.Now()
 	resp, err := s.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
@@ -212,7 +213,7 @@ func (s *ReadSharing) fetch(req *http.Request, reqBody []byte, gen uint64, key s
 		return nil, err
 	}
 	now := time.Now()
-	e := &CachedRead{Status: resp.StatusCode, Header: resp.Header, Body: body, Fetched: now}
+	e := &CachedRead{Status: resp.StatusCode, Header: resp.Header, Body: body, Requested: requested, Fetched: now}
 	switch {
 	case s.store == nil, len(body) > MaxSuccessBody:
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
