@@ -48,6 +48,11 @@ lint: vet ## gofmt check and go vet
 bench: ## Go benchmarks of the workload shapes (handler + emulators over loopback)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+.PHONY: budget
+budget: ## The budget benchmark (bench/budget): about a minute per contender; TAILCALL=<launcher> adds Tailcall, BUDGET_FLAGS=… passes flags
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && CGO_ENABLED=0 $(GO) build -o "$$d/gateway" . && \
+	  $(GO) run ./bench/budget -gateway "$$d/gateway" $(if $(TAILCALL),-tailcall $(TAILCALL)) $(BUDGET_FLAGS)
+
 .PHONY: build
 build: ## Build the static binary ./gateway
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) .

@@ -109,6 +109,9 @@ type bucket struct {
 
 	mu          sync.Mutex
 	allowed     int // calls per minute in force: min(configured, reported)
+	// waitingReads counts the reads waiting for the bucket to hold more
+	// than the write reserve (takeRead).
+	waitingReads int
 	pausedUntil time.Time
 }
 
@@ -130,20 +133,17 @@ type waitError struct{ retryAfter time.Duration }
 func (e *waitError) Error() string { return "rate limit: the wait does not fit the deadline" }
 
 // wait blocks until the bucket lets one call through and returns how long
-// it held the call back. A read (write false) also waits until the bucket
-// holds more than its write reserve, so that reads never spend the last
-// calls a write needs; with noWait, a read that would wait at all is
-// refused at once (it has a stale answer to fall back on). When the wait
-// does not fit ctx's deadline it returns a *waitError at once, without
-// waiting (any pause already waited is still returned).
+// it held the call back. A read (write false) takes only a call the bucket
+// holds beyond its write reserve (takeRead), so reads never spend the last
+// calls a write needs nor queue ahead of one; with noWait, a read that
+// would wait at all is refused at once (it has a stale answer to fall back
+// on). When the wait does not fit ctx's deadline it returns a *waitError at
+// once, without waiting (any pause already waited is still returned).
 func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, error) {
 	if b == nil {
 		return 0, nil
 	}
 	pause := b.pause(time.Now())
-	if !write {
-		pause = max(pause, b.reserveWait(time.Now()))
-	}
 	if pause > 0 {
 		if noWait || !fits(ctx, pause) {
 			return 0, &waitError{retryAfter: pause}
@@ -152,9 +152,13 @@ func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, e
 			return 0, err
 		}
 	}
+	if !write {
+		waited, err := b.takeRead(ctx, noWait)
+		return pause + waited, err
+	}
 	r := b.lim.Reserve()
 	d := r.Delay()
-	if (d > 0 && noWait) || !fits(ctx, d) {
+	if !fits(ctx, d) {
 		r.Cancel()
 		return pause, &waitError{retryAfter: d}
 	}
@@ -165,15 +169,57 @@ func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, e
 	return pause + d, nil
 }
 
-// reserveWait is how long a read waits for the bucket to hold more than
-// the write reserve.
-func (b *bucket) reserveWait(now time.Time) time.Duration {
-	reserve := b.lim.Burst() / writeReserveShare
-	need := float64(reserve+1) - b.lim.TokensAt(now)
-	if reserve == 0 || need <= 0 {
+// takeRead takes one call for a read once the bucket holds more than its
+// write reserve, waiting (at most maxUnboundedWait in all, and within ctx's
+// deadline) until it should. A read that would wait longer than that,
+// counting the reads already waiting ahead of it, is refused at once.
+func (b *bucket) takeRead(ctx context.Context, noWait bool) (time.Duration, error) {
+	var waited time.Duration
+	for n := 0; ; n++ {
+		d := b.takeReadNow(time.Now(), n == 0)
+		if d == 0 {
+			return waited, nil
+		}
+		if noWait || !fits(ctx, d) || waited+d > maxUnboundedWait {
+			b.doneWaiting()
+			return waited, &waitError{retryAfter: d}
+		}
+		if err := sleep(ctx, d); err != nil {
+			b.doneWaiting()
+			return waited, err
+		}
+		waited += d
+	}
+}
+
+// takeReadNow takes one call beyond the write reserve when the bucket holds
+// it at now and returns 0, or returns how long until it should, counting
+// the reads waiting ahead (a first try that must wait joins them).
+func (b *bucket) takeReadNow(now time.Time, first bool) time.Duration {
+	b.mu.Lock() // one read at a time checks and takes
+	defer b.mu.Unlock()
+	ahead := b.waitingReads
+	if !first {
+		ahead-- // this read is one of them
+	}
+	need := float64(b.lim.Burst()/writeReserveShare+1+ahead) - b.lim.TokensAt(now)
+	if need <= float64(ahead) && b.lim.AllowN(now, 1) {
+		if !first {
+			b.waitingReads--
+		}
 		return 0
 	}
-	return time.Duration(need / float64(b.lim.Limit()) * float64(time.Second))
+	if first {
+		b.waitingReads++
+	}
+	return max(time.Duration(need/float64(b.lim.Limit())*float64(time.Second)), time.Millisecond)
+}
+
+// doneWaiting forgets a read that waited and gave up.
+func (b *bucket) doneWaiting() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.waitingReads = max(b.waitingReads-1, 0)
 }
 
 // pause is what is left of a pause the upstream asked for.

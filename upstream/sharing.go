@@ -66,7 +66,7 @@ type ReadSharingOptions struct {
 // gateway reads its own writes (unless the upstream cannot be asked: then
 // the answer from before the write is served marked stale). Reads made with
 // a context from WithFreshReads skip the cache (mutations read the current
-// version).
+// version, without joining reads in flight).
 type ReadSharing struct {
 	next  http.RoundTripper
 	opts  ReadSharingOptions
@@ -112,6 +112,15 @@ func (s *ReadSharing) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	gen := s.gen.Load()
 	key := s.key(req, body)
+	if freshReads(req.Context()) {
+		// A mutation's read joins no read in flight: that one may be
+		// waiting behind the write reserve the mutation may spend.
+		e, err := s.fetch(req, body, gen, key)
+		if err != nil {
+			return nil, err
+		}
+		return e.response(req), nil
+	}
 	var stale *CachedRead
 	if e, ok := s.cached(req.Context(), key); ok {
 		if time.Now().Before(e.Fresh) {
@@ -257,9 +266,9 @@ type (
 // write reserve is not for it.
 func readPOST(ctx context.Context) bool { return ctx.Value(readPOSTKey{}) != nil }
 
-// WithFreshReads returns a context whose reads skip the read cache (they
-// still join identical reads in flight that started after the last write,
-// and refresh the cache): a mutation reads the current state.
+// WithFreshReads returns a context whose reads skip the read cache and
+// join no read in flight (they still refresh the cache): a mutation reads
+// the current state, without waiting behind reads.
 func WithFreshReads(ctx context.Context) context.Context {
 	return context.WithValue(ctx, freshReadsKey{}, true)
 }

@@ -34,7 +34,7 @@ func main() {
 	tailcall := flag.String("tailcall", "", "a tailcall launcher (optional)")
 	tailcallDir := flag.String("tailcall-config", "bench/budget/tailcall", "the Tailcall configuration folder")
 	duration := flag.Duration("duration", time.Minute, "how long requests are sent")
-	rate := flag.Float64("rate", 20, "requests per second")
+	rate := flag.Float64("rate", 40, "requests per second")
 	users := flag.Int("users", 60, "simulated users (X-Forwarded-For)")
 	genesysBudget := flag.Int("genesys-budget", 300, "Genesys calls per token per minute")
 	usergroupBudget := flag.Int("usergroup-budget", 300, "Usergroup calls per minute")
