@@ -107,12 +107,12 @@ type bucket struct {
 	configured int       // calls per minute, as configured
 	lastUsed   time.Time // guarded by limiter.mu
 
-	mu          sync.Mutex
-	allowed     int // calls per minute in force: min(configured, reported)
+	mu      sync.Mutex
+	allowed int // calls per minute in force: min(configured, reported)
 	// waitingReads counts the reads waiting for the bucket to hold more
 	// than the write reserve (takeRead).
 	waitingReads int
-	pausedUntil time.Time
+	pausedUntil  time.Time
 }
 
 func newBucket(perMinute int) *bucket {
