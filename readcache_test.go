@@ -158,7 +158,9 @@ func TestReadCacheKeepsAReserveForMutations(t *testing.T) {
 	}
 	require.True(t, refused, "reads run out of budget")
 	reads := e.genesysKit().Count(genesysemu.RouteGetGroups)
-	assert.LessOrEqual(t, reads, 8, "reads leave the write reserve alone")
+	// 8 calls of the burst, and perhaps one read that waited for a refill;
+	// without the reserve reads would take all 10.
+	assert.LessOrEqual(t, reads, 9, "reads leave the write reserve alone")
 	r := e.post(`mutation($id: ID!) { updateGroup(id: $id, input: {description: "still writable"}) { description } }`,
 		map[string]any{"id": demodata.GroupID(2)})
 	require.Empty(t, r.Errors, "the mutation (a version read and a PUT) spends the reserve: %s", r.Raw)
