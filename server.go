@@ -308,6 +308,9 @@ func (g *gateway) close() {
 	if g.demo != nil {
 		g.demo.close()
 	}
+	for _, c := range g.closers {
+		_ = c()
+	}
 	if g.shared != nil {
 		_ = g.shared.Close()
 	}
