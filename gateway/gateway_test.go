@@ -1,0 +1,182 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/groupdir/gateway/upstream/demodata"
+	"github.com/groupdir/gateway/upstream/emukit"
+)
+
+// repoRoot is the repository root, relative to this package's directory
+// (where go test runs): the clients, deploy files, bench queries and golden
+// schemas the tests read live there.
+const repoRoot = ".."
+
+// testEnv is a gateway in demo mode behind a real HTTP server, with its
+// emulators reachable for fault injection and call accounting.
+type testEnv struct {
+	t   testing.TB
+	gw  *Gateway
+	srv *httptest.Server
+	log *syncBuffer
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// setup starts a demo-mode gateway; env overrides configuration variables
+// (upstream variables are ignored: the test always runs the emulators).
+func setup(t *testing.T, env map[string]string) *testEnv {
+	t.Helper()
+	return setupSized(t, env, demodata.Demo)
+}
+
+// setupSized is setup with a data set of the given size (benchmarks use
+// demodata.Bench) and New's options (tracing, readiness TTL).
+func setupSized(t testing.TB, env map[string]string, size demodata.Size, opts ...Option) *testEnv {
+	t.Helper()
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	logs := &syncBuffer{}
+	gw, err := New(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		append([]Option{withDemo(size)}, opts...)...)
+	require.NoError(t, err)
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		gw.Close()
+	})
+	return &testEnv{t: t, gw: gw, srv: srv, log: logs}
+}
+
+func (e *testEnv) genesysKit() *emukit.Kit    { return e.gw.demo.genesys.Kit() }
+func (e *testEnv) usergroupsKit() *emukit.Kit { return e.gw.demo.usergroups.Kit() }
+
+// resetCalls forgets the emulators' call accounting.
+func (e *testEnv) resetCalls() {
+	e.genesysKit().Reset()
+	e.usergroupsKit().Reset()
+}
+
+// gqlError is one error of a GraphQL response.
+type gqlError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// gqlResponse is a decoded GraphQL response.
+type gqlResponse struct {
+	Status     int
+	Header     http.Header     `json:"-"`
+	Data       map[string]any  `json:"data"`
+	Errors     []gqlError      `json:"errors"`
+	Extensions map[string]any  `json:"extensions"`
+	Raw        json.RawMessage `json:"-"`
+}
+
+// codes returns the extensions.code of every error.
+func (r gqlResponse) codes() []string {
+	out := make([]string, len(r.Errors))
+	for i, e := range r.Errors {
+		out[i], _ = e.Extensions["code"].(string)
+	}
+	return out
+}
+
+// post sends a GraphQL request as JSON and decodes the answer.
+func (e *testEnv) post(query string, vars map[string]any, headers ...string) gqlResponse {
+	e.t.Helper()
+	out, err := e.send(query, vars, headers...)
+	require.NoError(e.t, err, string(out.Raw))
+	return out
+}
+
+// send is post for any goroutine: it returns what fails instead of failing
+// the test.
+func (e *testEnv) send(query string, vars map[string]any, headers ...string) (gqlResponse, error) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
+	if err != nil {
+		return gqlResponse{}, err
+	}
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/query", bytes.NewReader(body))
+	if err != nil {
+		return gqlResponse{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return roundTrip(req)
+}
+
+func (e *testEnv) do(req *http.Request) gqlResponse {
+	e.t.Helper()
+	out, err := roundTrip(req)
+	require.NoError(e.t, err, string(out.Raw))
+	return out
+}
+
+// roundTrip sends req and decodes the answer.
+func roundTrip(req *http.Request) (gqlResponse, error) {
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return gqlResponse{}, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	out := gqlResponse{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	if err == nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/") {
+		err = json.Unmarshal(raw, &out)
+	}
+	return out, err
+}
+
+// dig walks a decoded JSON value by keys and indexes.
+func dig(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			a, ok := v.([]any)
+			if !ok || k >= len(a) {
+				return nil
+			}
+			v = a[k]
+		}
+	}
+	return v
+}
+
+func urlEncode(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,239 @@
+package gateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/groupdir/gateway/graph/guard"
+	"github.com/groupdir/gateway/internal/redistest"
+	"github.com/groupdir/gateway/upstream/demodata"
+	"github.com/groupdir/gateway/upstream/emukit"
+	"github.com/groupdir/gateway/upstream/usergroupsemu"
+)
+
+// End-to-end tests of several replicas sharing one real Redis (REDIS_URL):
+// two gateway instances on the same emulators (README "Running several
+// replicas").
+
+func TestReplicasShareIdempotencyKeys(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b := replicas(t, rs, nil)
+	k := a.usergroupsKit()
+	vars := map[string]any{"name": "Keyed", "ext": "replica-1"}
+
+	first := a.post(createUG, vars, "Idempotency-Key", "rk-1")
+	require.Empty(t, first.Errors, string(first.Raw))
+	again := b.post(createUG, vars, "Idempotency-Key", "rk-1")
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"), "B replays A's answer")
+	assert.JSONEq(t, string(first.Raw), string(again.Raw))
+	assert.Equal(t, 1, k.Count(usergroupsemu.RouteCreate), "one upstream POST")
+
+	other := b.post(createUG, map[string]any{"name": "Other", "ext": "replica-1"}, "Idempotency-Key", "rk-1")
+	assert.Equal(t, []string{"BAD_USER_INPUT"}, other.codes(), "other input with the key, on the other replica")
+
+	// Concurrent to both: the first holds the key while the upstream is slow.
+	k.Inject(usergroupsemu.RouteCreate, emukit.Fault{Latency: time.Second, Times: 1})
+	vars = map[string]any{"name": "Race", "ext": "replica-2"}
+	done := make(chan gqlResponse, 1)
+	go func() {
+		r, err := a.send(createUG, vars, "Idempotency-Key", "rk-2")
+		if err != nil {
+			r.Errors = append(r.Errors, gqlError{Message: err.Error()})
+		}
+		done <- r
+	}()
+	require.Eventually(t, func() bool { return k.Count(usergroupsemu.RouteCreate) == 2 }, 10*time.Second, 5*time.Millisecond)
+	r := b.post(createUG, vars, "Idempotency-Key", "rk-2")
+	assert.Equal(t, []string{"CONFLICT"}, r.codes(), "B while A runs it")
+	assert.Equal(t, "1", r.Header.Get("Retry-After"))
+	require.Empty(t, (<-done).Errors)
+	assert.Equal(t, 2, k.Count(usergroupsemu.RouteCreate))
+	assert.Equal(t, 1, a.gw.demo.usergroups.UserGroupsByExternalID("replica-2"))
+}
+
+func TestReplicasLoseNoConcurrentMembershipChange(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b := replicas(t, rs, nil)
+	// A little upstream latency widens the read-merge-write window.
+	a.usergroupsKit().Inject(usergroupsemu.RouteGet, emukit.Fault{Latency: 2 * time.Millisecond})
+	ug := demodata.UserGroupID(1)
+	before, ok := a.gw.demo.usergroups.UserGroup(ug)
+	require.True(t, ok)
+	users := userIDs(5000, 100)
+	var wg sync.WaitGroup
+	results := make([]gqlResponse, len(users))
+	errs := make([]error, len(users))
+	for i, u := range users {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := a
+			if i%2 == 1 {
+				e = b
+			}
+			results[i], errs[i] = e.send(addUGUsers, map[string]any{"id": ug, "ids": []string{u}})
+		}()
+	}
+	wg.Wait()
+	for i := range users {
+		require.NoError(t, errs[i])
+		require.Empty(t, results[i].Errors, string(results[i].Raw))
+		require.Equal(t, "COMPLETE", dig(results[i].Data, "addUserGroupUsers", "status"))
+	}
+	after, _ := a.gw.demo.usergroups.UserGroup(ug)
+	have := userSetOf(after.UserIDs)
+	lost := 0
+	for _, u := range users {
+		if !have[u] {
+			lost++
+		}
+	}
+	assert.Zero(t, lost, "users lost")
+	assert.Equal(t, len(before.UserIDs)+len(users), len(after.UserIDs))
+}
+
+// userSetOf indexes ids.
+func userSetOf(ids []string) map[string]bool {
+	s := map[string]bool{}
+	for _, id := range ids {
+		s[id] = true
+	}
+	return s
+}
+
+func TestReplicasShareTheCallerLimit(t *testing.T) {
+	rs := redistest.Start(t)
+	const perMinute = 6
+	a, b := replicas(t, rs, map[string]string{"AUTH_RATE_LIMIT_PER_MINUTE": fmt.Sprint(perMinute)})
+	const q = `{ userGroups(pageSize: 1) { pageSize } }`
+	for i := range perMinute {
+		e := a
+		if i%2 == 1 {
+			e = b
+		}
+		r := e.post(q, nil)
+		require.Empty(t, r.Errors, "call %d of the budget", i+1)
+	}
+	for _, e := range []*testEnv{a, b} {
+		r := e.post(q, nil)
+		assert.Equal(t, []string{"RATE_LIMITED"}, r.codes(), "the caller's budget is spent on both replicas")
+		assert.Equal(t, http.StatusTooManyRequests, r.Status)
+	}
+}
+
+func TestReplicasWhenRedisFails(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b := replicas(t, rs, map[string]string{"AUTH_RATE_LIMIT_PER_MINUTE": "100"})
+	k := a.usergroupsKit()
+	ug := demodata.UserGroupID(2)
+	vars := map[string]any{"name": "Before", "ext": "outage-1"}
+	first := a.post(createUG, vars, "Idempotency-Key", "ok-1")
+	require.Empty(t, first.Errors)
+
+	rs.Stop()
+	posts := k.Count(usergroupsemu.RouteCreate)
+	r := b.post(createUG, map[string]any{"name": "During", "ext": "outage-2"}, "Idempotency-Key", "ok-2")
+	assert.Equal(t, []string{"UPSTREAM_UNAVAILABLE"}, r.codes(), "a keyed mutation is refused, not run unprotected")
+	assert.EqualValues(t, 2, r.Errors[0].Extensions["retryAfter"])
+	assert.Equal(t, "2", r.Header.Get("Retry-After"))
+	assert.Equal(t, posts, k.Count(usergroupsemu.RouteCreate), "nothing sent")
+
+	puts := k.Count(usergroupsemu.RouteUpdate)
+	r = a.post(addUGUsers, map[string]any{"id": ug, "ids": userIDs(7000, 1)})
+	assert.Equal(t, []string{"UPSTREAM_UNAVAILABLE"}, r.codes(), "no membership change without the shared lock")
+	assert.Equal(t, puts, k.Count(usergroupsemu.RouteUpdate))
+
+	r = b.post(`{ userGroups(pageSize: 1) { pageSize } }`, nil)
+	assert.Empty(t, r.Errors, "reads go on; limits are counted per replica")
+	assert.Contains(t, b.log.String(), "rate limits are counted per replica")
+
+	ready := readyz(t, a)
+	assert.Equal(t, http.StatusOK, ready.status, "Redis is named but does not take the replica out")
+	assert.Equal(t, false, dig(ready.body, "upstreams", "redis", "ready"))
+	assert.Contains(t, fmt.Sprint(dig(ready.body, "degraded")), "redis")
+	assert.Contains(t, metricsText(t, a), "gateway_redis_errors_total")
+	assert.NotContains(t, metricsText(t, a), "gateway_redis_errors_total 0")
+
+	rs.Restart() // recovery without a restart of the gateways
+	again := b.post(createUG, vars, "Idempotency-Key", "ok-1")
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"), "the record written before the outage survived it")
+	r = b.post(createUG, map[string]any{"name": "During", "ext": "outage-2"}, "Idempotency-Key", "ok-2")
+	require.Empty(t, r.Errors, string(r.Raw))
+	assert.Equal(t, posts+1, k.Count(usergroupsemu.RouteCreate), "the refused mutation ran once, when retried")
+	r = a.post(addUGUsers, map[string]any{"id": ug, "ids": userIDs(7000, 1)})
+	require.Empty(t, r.Errors, string(r.Raw))
+	ready = readyz(t, a)
+	assert.Equal(t, true, dig(ready.body, "upstreams", "redis", "ready"))
+	assert.Eventually(t, func() bool { // the limiter asks Redis again a second after its last failure
+		r := b.post(`{ userGroups(pageSize: 1) { pageSize } }`, nil)
+		return len(r.Errors) == 0 && strings.Contains(b.log.String(), "rate limits are shared by the replicas again")
+	}, 5*time.Second, 100*time.Millisecond)
+}
+
+// readyzAnswer is a decoded /readyz answer.
+type readyzAnswer struct {
+	status int
+	body   map[string]any
+}
+
+func readyz(t *testing.T, e *testEnv) readyzAnswer {
+	t.Helper()
+	resp, err := http.Get(e.srv.URL + "/readyz")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out readyzAnswer
+	out.status = resp.StatusCode
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out.body))
+	return out
+}
+
+func metricsText(t *testing.T, e *testEnv) string {
+	t.Helper()
+	resp, err := http.Get(e.srv.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestReplicasShareTheUsergroupBudget(t *testing.T) {
+	rs := redistest.Start(t)
+	// 12 a minute: a burst of 2, then one call every 6 s, longer than the
+	// operation may wait.
+	a, b := replicas(t, rs, map[string]string{"USERGROUP_RATE_LIMIT_PER_MINUTE": "12", "UPSTREAM_OPERATION_TIMEOUT": "1s"})
+	const q = `{ userGroups(pageSize: 1) { pageSize } }`
+	require.Empty(t, a.post(q, nil).Errors)
+	require.Empty(t, b.post(q, nil).Errors)
+	searches := a.usergroupsKit().Count(usergroupsemu.RouteSearch)
+	r := b.post(q, nil)
+	assert.Equal(t, []string{"RATE_LIMITED"}, r.codes(), "the Usergroup key's burst is spent by both replicas together")
+	assert.Equal(t, searches, a.usergroupsKit().Count(usergroupsemu.RouteSearch), "no call made")
+}
+
+// TestReplicasSharePersistedQueries: a query registered through automatic
+// persisted queries on A runs by its hash alone on B.
+func TestReplicasSharePersistedQueries(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b := replicas(t, rs, nil)
+	hash := sha256Of(groupNameQuery)
+	vars := map[string]any{"id": demodata.GroupID(1)}
+
+	assertPersistedRefusal(t, b.postJSON(t, map[string]any{"extensions": apq(hash), "variables": vars}),
+		guard.CodePersistedQueryNotFound)
+	reg := a.postJSON(t, map[string]any{"query": groupNameQuery, "extensions": apq(hash), "variables": vars})
+	require.Empty(t, reg.Errors, string(reg.Raw))
+
+	r := b.postJSON(t, map[string]any{"extensions": apq(hash), "variables": vars})
+	require.Empty(t, r.Errors, string(r.Raw))
+	assert.Equal(t, demodata.GroupName(1), dig(r.Data, "group", "name"))
+}
