@@ -1,12 +1,24 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -236,4 +248,193 @@ func TestReplicasSharePersistedQueries(t *testing.T) {
 	r := b.postJSON(t, map[string]any{"extensions": apq(hash), "variables": vars})
 	require.Empty(t, r.Errors, string(r.Raw))
 	assert.Equal(t, demodata.GroupName(1), dig(r.Data, "group", "name"))
+}
+
+// TestKilledReplicaKeyedCreateIsReconciled is the outside test of case 75
+// with a real SIGKILL: a gateway process (this package's binary) runs a
+// keyed createUserGroup; the Usergroup API applies it and the answer is
+// held back until the process is killed; the client then repeats the
+// request with the same Idempotency-Key on another replica sharing the
+// Redis. The repeat waits (CONFLICT) while the dead owner's lease runs,
+// then is reconciled by ExternalId: one user group, one POST.
+func TestKilledReplicaKeyedCreateIsReconciled(t *testing.T) {
+	rs := redistest.Start(t)
+	goBin, err := exec.LookPath("go")
+	require.NoError(t, err, "the test builds the gateway binary")
+	a := setup(t, map[string]string{"REDIS_URL": rs.URL()})
+	k := a.usergroupsKit()
+
+	bin := filepath.Join(t.TempDir(), "gateway")
+	build := exec.Command(goBin, "build", "-o", bin, ".")
+	build.Dir = repoRoot
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	applied := make(chan struct{})
+	target, err := url.Parse(a.gw.cfg.UsergroupURL)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodPost {
+			return nil
+		}
+		close(applied) // the create is applied upstream; its answer never arrives
+		<-resp.Request.Context().Done()
+		return errors.New("held until the gateway died")
+	}
+	proxy.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, _ error) { w.WriteHeader(http.StatusBadGateway) }
+	ug := httptest.NewServer(proxy)
+	t.Cleanup(ug.Close)
+
+	addr := freeLoopbackAddr(t)
+	child := exec.Command(bin)
+	for k, v := range peerEnv(a, map[string]string{"REDIS_URL": rs.URL(), "USERGROUP_API_URL": ug.URL,
+		"LISTEN_ADDR": addr, "UPSTREAM_OPERATION_TIMEOUT": "2s", "LOG_LEVEL": "error"}) {
+		child.Env = append(child.Env, k+"="+v)
+	}
+	var logs bytes.Buffer
+	child.Stdout, child.Stderr = &logs, &logs
+	require.NoError(t, child.Start())
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil && resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 20*time.Millisecond, "the gateway process did not start: %s", &logs)
+
+	vars := map[string]any{"name": "Crash", "ext": "E75"}
+	go func() {
+		body := `{"query":` + strconv.Quote(createUG) + `,"variables":{"name":"Crash","ext":"E75"}}`
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/query", bytes.NewBufferString(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "k75")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-applied:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the create never reached the Usergroup API: %s", &logs)
+	}
+	require.NoError(t, child.Process.Kill()) // SIGKILL: nothing of it runs any more
+	_ = child.Wait()
+	require.Equal(t, 1, a.gw.demo.usergroups.UserGroupsByExternalID("E75"))
+
+	r := a.post(createUG, vars, "Idempotency-Key", "k75")
+	assert.Equal(t, []string{"CONFLICT"}, r.codes(), "the dead owner's lease still runs")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(r.Errors) > 0 && r.codes()[0] == "CONFLICT" && time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+		r = a.post(createUG, vars, "Idempotency-Key", "k75")
+	}
+	require.Empty(t, r.Errors, string(r.Raw))
+	assert.Equal(t, "E75", dig(r.Data, "createUserGroup", "externalId"))
+	assert.Equal(t, 1, a.gw.demo.usergroups.UserGroupsByExternalID("E75"), "one user group with the ExternalId")
+	assert.Equal(t, 1, k.Count(usergroupsemu.RouteCreate), "the create was never sent again")
+
+	again := a.post(createUG, vars, "Idempotency-Key", "k75")
+	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	assert.JSONEq(t, string(r.Raw), string(again.Raw))
+}
+
+// freeLoopbackAddr returns a loopback address with a port free now.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// BenchmarkRedisOverhead measures what REDIS_URL adds per request, with
+// the caller and Usergroup limits on in both runs, so that the memory run
+// counts in the process what the Redis run counts in Redis (the Genesys
+// limit stays off: the emulator reports a 300-a-minute allowance, which
+// would make the run measure waits; a Genesys call costs Redis what a
+// Usergroup call does):
+// two read workloads of the side-by-side benchmark (W2: 2 upstream calls,
+// W3: 26), a keyed createUserGroup (a new key each time) and an
+// addUserGroupUsers (the user group's lock). Besides ns/op it reports the
+// CPU of this process (gateway, emulators and client together) and of
+// redis-server per request. Run the two stores in separate processes
+// (-bench 'BenchmarkRedisOverhead/memory/', then .../redis/): in one
+// process the second run is slowed by the first one's leftovers.
+func BenchmarkRedisOverhead(b *testing.B) {
+	const unlimited = "1000000" // far above what the run spends, with a GCRA interval (60 µs) Redis's clock resolves
+	env := map[string]string{"AUTH_RATE_LIMIT_PER_MINUTE": unlimited, "USERGROUP_RATE_LIMIT_PER_MINUTE": unlimited}
+	rs := redistest.Start(b)
+	for _, store := range []string{"memory", "redis"} {
+		e := map[string]string{}
+		for k, v := range env {
+			e[k] = v
+		}
+		if store == "redis" {
+			e["REDIS_URL"] = rs.URL()
+		}
+		b.Run(store, func(b *testing.B) {
+			benchRedisOverhead(b, rs, store, setupSized(b, e, demodata.Bench))
+		})
+		runtime.GC() // the other run's emulators and data do not weigh on this one
+	}
+}
+
+// benchRedisOverhead runs the workloads on g (store names the run).
+func benchRedisOverhead(b *testing.B, rs *redistest.Server, store string, g *testEnv) {
+	for _, w := range []struct {
+		name  string
+		query string
+		vars  func(i int) map[string]any
+		key   bool
+	}{
+		{"W2", w2Query, w2Vars, false},
+		{"W3", w3Query, w3Vars, false},
+		{"keyed-createUserGroup", createUG, func(i int) map[string]any {
+			return map[string]any{"name": "Bench", "ext": fmt.Sprintf("bench-%s-%d", store, i)}
+		}, true},
+		{"addUserGroupUsers", addUGUsers, func(i int) map[string]any {
+			return map[string]any{"id": demodata.UserGroupID(1), "ids": []string{demodata.UserID(100 + i%50)}}
+		}, false},
+	} {
+		b.Run(w.name, func(b *testing.B) {
+			b.ReportAllocs()
+			self, srv := cpuTime(0), cpuTime(rs.PID())
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				var headers []string
+				if w.key {
+					headers = []string{"Idempotency-Key", fmt.Sprintf("%s-%d-%d", store, time.Now().UnixNano(), i)}
+				}
+				r := g.post(w.query, w.vars(i), headers...)
+				if len(r.Errors) > 0 {
+					b.Fatal(string(r.Raw))
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(cpuTime(0)-self)/float64(b.N)/1e3, "cpu-µs/op")
+			b.ReportMetric(float64(cpuTime(rs.PID())-srv)/float64(b.N)/1e3, "redis-cpu-µs/op")
+		})
+	}
+}
+
+// cpuTime is the user and system CPU time, in ns, of process pid (0: this
+// process).
+func cpuTime(pid int) int64 {
+	if pid == 0 {
+		var ru syscall.Rusage
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return ru.Utime.Nano() + ru.Stime.Nano()
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): utime and
+	// stime are the 14th and 15th, in clock ticks of 10 ms.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return (ut + st) * int64(10*time.Millisecond)
 }
