@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,25 @@ func TestServerHeaderLimit(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, status, resp.StatusCode, "header of %d bytes", size)
+	}
+}
+
+// TestImportsPointDown checks the shape of the import graph: only this
+// command imports the wiring (package gateway), so nothing below it (graph,
+// auth, telemetry, upstream …) points back up (a command cannot be
+// imported at all).
+func TestImportsPointDown(t *testing.T) {
+	const module, wiring = "github.com/groupdir/gateway", "github.com/groupdir/gateway/gateway"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Greater(t, len(lines), 10, "go list named the module's packages")
+	for _, line := range lines {
+		pkg, imports, _ := strings.Cut(line, " ")
+		for _, imp := range strings.Fields(imports) {
+			if imp == wiring {
+				assert.Equal(t, module, pkg, "%s imports the wiring", pkg)
+			}
+		}
 	}
 }
