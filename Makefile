@@ -83,6 +83,11 @@ LOAD_WORKLOADS   ?= w1,w2,w3,w4
 load: ## Load benchmark (bench/load): builds the gateway, drives W1-W4 against the emulators, prints req/s, p50/p99, CPU, calls, RSS
 	$(GO) run ./bench/load -duration $(LOAD_DURATION) -concurrency $(LOAD_CONCURRENCY) -latency $(LOAD_LATENCY) -workloads $(LOAD_WORKLOADS)
 
+.PHONY: budget
+budget: ## The budget benchmark (bench/budget): about a minute per contender; TAILCALL=<launcher> adds Tailcall, BUDGET_FLAGS=… passes flags
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && CGO_ENABLED=0 $(GO) build -o "$$d/gateway" . && \
+	  $(GO) run ./bench/budget -gateway "$$d/gateway" $(if $(TAILCALL),-tailcall $(TAILCALL)) $(BUDGET_FLAGS)
+
 .PHONY: build
 build: ## Build the static binary ./gateway
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN) .

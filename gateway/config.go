@@ -78,8 +78,11 @@ type Config struct {
 	// of persisted queries (PERSISTED_QUERY_CDN_MAX_AGE).
 	PersistedCDNMaxAge time.Duration
 	// ReadCacheTTL, when positive, keeps successful upstream reads that
-	// long (per credential; cleared by the gateway's own writes).
-	ReadCacheTTL time.Duration
+	// long (per credential; cleared by the gateway's own writes);
+	// ReadCacheStale is how much longer they may be served marked stale
+	// when the upstream cannot be asked (README "Caching and the upstream
+	// budget").
+	ReadCacheTTL, ReadCacheStale time.Duration
 	// OperationTimeout bounds one GraphQL request's upstream work;
 	// AttemptTimeout bounds one upstream call (README "Upstream resilience").
 	OperationTimeout, AttemptTimeout time.Duration
@@ -145,13 +148,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.Tracing, err = telemetry.TracingConfigFromEnv(getenv); err != nil {
 		errs = append(errs, err)
 	}
-	if v := getenv("UPSTREAM_READ_CACHE_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > time.Hour {
-			fail("UPSTREAM_READ_CACHE_TTL", "must be a duration between 0s and 1h, e.g. 2s")
-		}
-		c.ReadCacheTTL = d
-	}
+	c.ReadCacheTTL = cacheDuration(getenv, fail, "UPSTREAM_READ_CACHE_TTL", defaultReadCacheTTL)
+	c.ReadCacheStale = cacheDuration(getenv, fail, "UPSTREAM_READ_CACHE_STALE", defaultReadCacheStale)
 	c.MaxMemberIDs = intVar(getenv, fail, "GATEWAY_MAX_MEMBER_IDS", resolvers.DefaultMaxMemberIDs, 1, maxMemberIDsLimit)
 	c.DeleteConfirmTimeout = durationVar(getenv, fail, "GATEWAY_DELETE_CONFIRM_TIMEOUT", resolvers.DefaultDeleteConfirmTimeout,
 		maxDeleteConfirmTimeout)
@@ -479,6 +477,20 @@ func durationVar(getenv func(string) string, fail func(string, string, ...any), 
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 || d > hi {
 		fail(name, "must be a duration above 0s and at most %s, e.g. 5s", hi)
+		return def
+	}
+	return d
+}
+
+// cacheDuration reads a duration of the read cache: 0s (off) to 1h.
+func cacheDuration(getenv func(string) string, fail func(string, string, ...any), name string, def time.Duration) time.Duration {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 || d > time.Hour {
+		fail(name, "must be a duration between 0s (off) and 1h, e.g. 5s")
 		return def
 	}
 	return d

@@ -252,7 +252,7 @@ func (g *Gateway) clientOptions(name string, o upstream.ResilienceOptions) upstr
 		Wrap:            g.telemetry.UpstreamTransport(name),
 		Resilience:      r,
 		Outer: func(rt http.RoundTripper) http.RoundTripper {
-			return upstream.NewReadSharing(rt, g.cfg.ReadCacheTTL)
+			return g.readSharing(name, rt)
 		},
 	}
 }

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"math"
 	"net/http"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -59,8 +60,8 @@ func (g *Gateway) Handler() http.Handler {
 	shed.Log, shed.CORSOrigins = g.log, g.cfg.CORSOrigins
 	callerRate := guard.CallerRate(guard.CallerRateOptions{PerMinute: g.cfg.CallerRequestsPerMinute, Caller: callerScope,
 		CORSOrigins: g.cfg.CORSOrigins, Log: g.log})
-	mux.Handle("/query", g.telemetry.Middleware(guard.Shed(shed)(authenticate(callerRate(gzhttp.GzipHandler(idempotent(g.perRequest(
-		quota.Middleware(g.graphQL())))))))))
+	mux.Handle("/query", g.telemetry.Middleware(guard.Shed(shed)(authenticate(callerRate(gzhttp.GzipHandler(idempotent(
+		g.httpCache(g.perRequest(quota.Middleware(g.graphQL()))))))))))
 	if g.cfg.IDE {
 		mux.Handle("GET /{$}", ide.Handler(ide.Options{Title: "Directory gateway", Endpoint: "/query"}))
 	}
@@ -99,6 +100,7 @@ func (g *Gateway) graphQL() http.Handler {
 	if g.cfg.Federation {
 		srv.AroundFields(resolvers.CheckEntities)
 	}
+	srv.AroundOperations(freshReadsForMutations)
 	h := guard.Protect(srv, es.Schema(), guard.Options{
 		Limits: g.cfg.Limits, Introspection: g.cfg.Introspection, Suggestions: g.cfg.Suggestions,
 		ListSizes: listSizes, DeferrableFields: graph.DeferrableFields(es.Schema()), CORSOrigins: g.cfg.CORSOrigins, CORSHeaders: g.cfg.CORSHeaders,
@@ -134,9 +136,12 @@ func (g *Gateway) perRequest(next http.Handler) http.Handler {
 }
 
 // reportCost adds the upstream calls the operation made to the response's
-// extensions, e.g. {"cost":{"upstreamCalls":{"genesys":1,"usergroups":0}}}.
+// extensions, e.g. {"cost":{"upstreamCalls":{"genesys":1,"usergroups":0}}},
+// and, when part of the answer was served stale from the read cache, the
+// age of its oldest part: {"stale":{"ageSeconds":12}}.
 func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 	resp := next(ctx)
+	noteAnswer(ctx, resp)
 	calls := upstream.CallsFrom(ctx)
 	if resp == nil || calls == nil {
 		return resp
@@ -147,5 +152,8 @@ func reportCost(ctx context.Context, next graphql.ResponseHandler) *graphql.Resp
 	resp.Extensions["cost"] = map[string]any{"upstreamCalls": map[string]int64{
 		upstream.Genesys: calls.Genesys(), upstream.Usergroups: calls.Usergroups(),
 	}}
+	if age, ok := calls.Stale(); ok {
+		resp.Extensions["stale"] = map[string]any{"ageSeconds": int(math.Ceil(age.Seconds()))}
+	}
 	return resp
 }

@@ -66,7 +66,12 @@ func setup(t *testing.T, env map[string]string) *testEnv {
 // demodata.Bench) and New's options (tracing, readiness TTL).
 func setupSized(t testing.TB, env map[string]string, size demodata.Size, opts ...Option) *testEnv {
 	t.Helper()
-	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	cfg, err := LoadConfig(func(k string) string {
+		if v, ok := env[k]; ok || k != "UPSTREAM_READ_CACHE_TTL" {
+			return v
+		}
+		return "0" // tests that do not set it count every upstream call: no read cache
+	})
 	require.NoError(t, err)
 	logs := &syncBuffer{}
 	gw, err := New(cfg, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

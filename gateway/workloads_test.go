@@ -2,9 +2,12 @@ package gateway
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/groupdir/gateway/bench/budget/budgetbench"
 	"github.com/groupdir/gateway/upstream/demodata"
 	"github.com/groupdir/gateway/upstream/emukit"
 )
@@ -181,4 +185,37 @@ func TestResponsesAreCompressedWhenAccepted(t *testing.T) {
 	plain, err := io.ReadAll(zr)
 	require.NoError(t, err)
 	assert.Contains(t, string(plain), demodata.GroupName(0))
+}
+
+// TestBudgetBenchmarkShort runs the budget benchmark (bench/budget) for a
+// few seconds against the gateway with its default read cache, on
+// emulators that enforce the upstream budgets, so that the benchmark keeps
+// working: every request of the mix is answered, and the cache makes
+// fewer upstream calls than there are answers.
+func TestBudgetBenchmarkShort(t *testing.T) {
+	budgets := budgetbench.Budgets{GenesysPerMinute: 300, UsergroupPerMinute: 300}
+	ups, err := budgetbench.StartUpstreams(budgets)
+	require.NoError(t, err)
+	t.Cleanup(ups.Close)
+	env := ups.GatewayEnv(budgets)
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	gw, err := New(cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	srv := httptest.NewServer(gw.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		gw.Close()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := budgetbench.Run(ctx, budgetbench.Options{URL: srv.URL + "/query", Dialect: budgetbench.Gateway,
+		Rate: 40, Duration: 3 * time.Second, Users: 60, ActorEvery: time.Second, Seed: 1, Upstreams: ups})
+	require.NoError(t, err)
+	t.Log(budgetbench.TableHeader + res.Row() + res.PerOpLine())
+	require.Positive(t, res.Sent)
+	assert.Zero(t, res.Failed, "every request is answered or refused for a budget")
+	assert.Equal(t, res.Sent, res.Answered, "well within the budgets, nothing is refused")
+	assert.Less(t, res.GenesysCalls+res.UsergroupCalls, res.Answered, "the read cache answers most reads")
+	assert.Positive(t, res.Changes, "the actor changed the probe group")
 }

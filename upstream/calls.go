@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 )
 
 // Calls counts the upstream calls made on behalf of one GraphQL operation,
@@ -16,6 +17,32 @@ type Calls struct {
 	// started counts the calls a Resilience let past the cap (start), max
 	// is the cap on started (0: none).
 	started, max atomic.Int64
+	// staleAge is the age, in nanoseconds, of the oldest answer served
+	// stale to the operation (0: none).
+	staleAge atomic.Int64
+}
+
+// MarkStale records that an upstream answer of age was served from the
+// read cache past its freshness, because the upstream could not be asked
+// (ReadSharingOptions.StaleFor). A nil *Calls records nothing.
+func (c *Calls) MarkStale(age time.Duration) {
+	if c == nil {
+		return
+	}
+	age = max(age, 1)
+	for {
+		old := c.staleAge.Load()
+		if int64(age) <= old || c.staleAge.CompareAndSwap(old, int64(age)) {
+			return
+		}
+	}
+}
+
+// Stale returns the age of the oldest answer served stale to the
+// operation, and whether there was one.
+func (c *Calls) Stale() (time.Duration, bool) {
+	age := time.Duration(c.staleAge.Load())
+	return age, age > 0
 }
 
 // Add records one call to the named upstream.

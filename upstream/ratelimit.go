@@ -28,6 +28,11 @@ const (
 	// maxPause caps a pause asked for by Retry-After or
 	// inin-ratelimit-reset (the Genesys SDK gives up beyond 180 s).
 	maxPause = 3 * time.Minute
+	// writeReserveShare: one burst-th of this share of a bucket is kept for
+	// writes (10 calls of the burst of 50 at 300 a minute): a read waits
+	// while the bucket holds no more than that, so reads never starve the
+	// mutations of the same credential.
+	writeReserveShare = 5
 )
 
 // Genesys rate-limit headers (reference §8.3; their presence on every
@@ -127,9 +132,12 @@ type bucket struct {
 	shared    SharedLimiter
 	sharedKey string
 
-	mu          sync.Mutex
-	allowed     int // calls per minute in force: min(configured, reported)
-	pausedUntil time.Time
+	mu      sync.Mutex
+	allowed int // calls per minute in force: min(configured, reported)
+	// waitingReads counts the reads waiting for the bucket to hold more
+	// than the write reserve (takeRead).
+	waitingReads int
+	pausedUntil  time.Time
 }
 
 // newBucket returns the bucket of the credential identified by key.
@@ -157,23 +165,30 @@ type waitError struct{ retryAfter time.Duration }
 func (e *waitError) Error() string { return "rate limit: the wait does not fit the deadline" }
 
 // wait blocks until the bucket lets one call through and returns how long
-// it held the call back. When that wait does not fit ctx's deadline it
-// returns a *waitError at once, without waiting (any pause already waited
-// is still returned).
-func (b *bucket) wait(ctx context.Context) (time.Duration, error) {
+// it held the call back. A read (write false) takes only a call the bucket
+// holds beyond its write reserve (takeRead), so reads never spend the last
+// calls a write needs nor queue ahead of one; with noWait, a read that
+// would wait at all is refused at once (it has a stale answer to fall back
+// on). When the wait does not fit ctx's deadline it returns a *waitError at
+// once, without waiting (any pause already waited is still returned).
+func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, error) {
 	if b == nil {
 		return 0, nil
 	}
 	pause := b.pause(time.Now())
 	if pause > 0 {
-		if !fits(ctx, pause) {
+		if noWait || !fits(ctx, pause) {
 			return 0, &waitError{retryAfter: pause}
 		}
 		if err := sleep(ctx, pause); err != nil {
 			return 0, err
 		}
 	}
-	if waited, ok, err := b.waitShared(ctx); ok {
+	if waited, ok, err := b.waitShared(ctx, noWait); ok {
+		return pause + waited, err
+	}
+	if !write {
+		waited, err := b.takeRead(ctx, noWait)
 		return pause + waited, err
 	}
 	r := b.lim.Reserve()
@@ -190,8 +205,10 @@ func (b *bucket) wait(ctx context.Context) (time.Duration, error) {
 }
 
 // waitShared is wait's take from the shared bucket; ok is false when there
-// is none or it failed (the local bucket then counts).
-func (b *bucket) waitShared(ctx context.Context) (waited time.Duration, ok bool, err error) {
+// is none or it failed (the local bucket then counts). With noWait a take
+// that would wait is refused at once. The shared bucket keeps no write
+// reserve (README "Caching and the upstream budget").
+func (b *bucket) waitShared(ctx context.Context, noWait bool) (waited time.Duration, ok bool, err error) {
 	if b.shared == nil {
 		return 0, false, nil
 	}
@@ -205,7 +222,7 @@ func (b *bucket) waitShared(ctx context.Context) (waited time.Duration, ok bool,
 			return 0, false, nil
 		case d == 0:
 			return waited, true, nil
-		case !fits(ctx, d):
+		case noWait || !fits(ctx, d):
 			return waited, true, &waitError{retryAfter: d}
 		}
 		d += rand.N(d/4 + 1)
@@ -215,6 +232,59 @@ func (b *bucket) waitShared(ctx context.Context) (waited time.Duration, ok bool,
 		waited += d
 	}
 	return waited, true, &waitError{retryAfter: time.Second}
+}
+
+// takeRead takes one call for a read once the bucket holds more than its
+// write reserve, waiting (at most maxUnboundedWait in all, and within ctx's
+// deadline) until it should. A read that would wait longer than that,
+// counting the reads already waiting ahead of it, is refused at once.
+func (b *bucket) takeRead(ctx context.Context, noWait bool) (time.Duration, error) {
+	var waited time.Duration
+	for n := 0; ; n++ {
+		d := b.takeReadNow(time.Now(), n == 0)
+		if d == 0 {
+			return waited, nil
+		}
+		if noWait || !fits(ctx, d) || waited+d > maxUnboundedWait {
+			b.doneWaiting()
+			return waited, &waitError{retryAfter: d}
+		}
+		if err := sleep(ctx, d); err != nil {
+			b.doneWaiting()
+			return waited, err
+		}
+		waited += d
+	}
+}
+
+// takeReadNow takes one call beyond the write reserve when the bucket holds
+// it at now and returns 0, or returns how long until it should, counting
+// the reads waiting ahead (a first try that must wait joins them).
+func (b *bucket) takeReadNow(now time.Time, first bool) time.Duration {
+	b.mu.Lock() // one read at a time checks and takes
+	defer b.mu.Unlock()
+	ahead := b.waitingReads
+	if !first {
+		ahead-- // this read is one of them
+	}
+	need := float64(b.lim.Burst()/writeReserveShare+1+ahead) - b.lim.TokensAt(now)
+	if need <= float64(ahead) && b.lim.AllowN(now, 1) {
+		if !first {
+			b.waitingReads--
+		}
+		return 0
+	}
+	if first {
+		b.waitingReads++
+	}
+	return max(time.Duration(need/float64(b.lim.Limit())*float64(time.Second)), time.Millisecond)
+}
+
+// doneWaiting forgets a read that waited and gave up.
+func (b *bucket) doneWaiting() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.waitingReads = max(b.waitingReads-1, 0)
 }
 
 // pause is what is left of a pause the upstream asked for.

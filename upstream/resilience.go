@@ -272,7 +272,10 @@ func (r *Resilience) admit(req *http.Request) (done func(*http.Response, error),
 		return nil, err
 	}
 	b := r.limiter.bucket(req.Header.Get("Authorization"))
-	waited, err := b.wait(req.Context())
+	// A mutation's reads (version, read-back) may spend the write reserve.
+	write := freshReads(req.Context()) ||
+		req.Method != http.MethodGet && req.Method != http.MethodHead && !readPOST(req.Context())
+	waited, err := b.wait(req.Context(), write, preferStale(req.Context()))
 	if waited > 0 {
 		r.obs.RateLimitWaited(r.name, waited)
 	}
@@ -348,8 +351,8 @@ func (r *Resilience) release() {
 // a wait that fits the deadline, and a retry left in the budget.
 func (r *Resilience) retryWait(req *http.Request, resp *http.Response, err error, n int) (time.Duration, bool) {
 	ctx := req.Context()
-	if ctx.Err() != nil {
-		return 0, false
+	if ctx.Err() != nil || preferStale(ctx) {
+		return 0, false // gone, or a stale answer serves better than a wait
 	}
 	wait := r.backoff(n)
 	switch {

@@ -9,68 +9,129 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 )
 
+// ReadSharingOptions configures NewReadSharing. The zero value shares
+// in-flight reads and caches nothing.
+type ReadSharingOptions struct {
+	// TTL is how long a successful read is served from the cache as is
+	// (0: no cache).
+	TTL time.Duration
+	// NegativeTTL is how long a 404 answer is served from the cache (at
+	// most TTL; 0: not cached).
+	NegativeTTL time.Duration
+	// StaleFor is how long past TTL a successful read is still kept, to be
+	// served marked stale when the upstream cannot be asked: the rate
+	// limiter would make the read wait, or the upstream answered 429 or 5xx
+	// or could not be reached (0: never served stale).
+	StaleFor time.Duration
+	// Store holds the cached reads (nil: in memory, NewMemoryReadStore).
+	Store ReadStore
+	// ReadPOST reports the POSTs that only read (searches, previews):
+	// they are shared and cached as reads, keyed by their body too, and
+	// invalidate nothing. Nil: every POST is a write.
+	ReadPOST func(*http.Request) bool
+	// Resource names the one resource a request reads or writes (e.g. a
+	// group id, spelled one way), or "" for a read of a collection and for
+	// a write that creates. body is the request's body (nil for GET and
+	// DELETE). A write invalidates the collection reads and the reads of
+	// its resource. Nil: every read is a collection read, so every write
+	// invalidates every read.
+	Resource func(req *http.Request, body []byte) string
+}
+
 // ReadSharing is an http.RoundTripper that spends fewer upstream calls on
 // reads, across requests:
 //
-//   - identical GET requests in flight at the same moment (same URL, same
+//   - identical reads in flight at the same moment (same URL, body and
 //     credential) are sent once and every caller gets a copy of the answer
 //     (golang.org/x/sync/singleflight);
-//   - optionally, successful GET answers are kept for a short TTL.
+//   - with a TTL, successful reads are cached for TTL and 404 answers for
+//     NegativeTTL; past TTL, a read is kept StaleFor longer and served,
+//     marked stale in the request's Calls (Calls.MarkStale), when the rate
+//     limiter, a 429, a 5xx or a transport failure would fail it.
 //
 // The key of both is a hash of the URL (which carries the Usergroup API's
-// credentials) and the Authorization header (the Genesys token), so data is
-// never shared across credentials. Any other method sent through the same
-// transport (a write) starts a new generation: later reads neither join a
-// read that began before the write nor see a cached answer from before it,
-// so the gateway always reads its own writes.
+// credentials), the body of a read POST and the Authorization header (the
+// Genesys token: the caller's own in AUTH_MODE=genesys), so data is never
+// shared across credentials. Any other request (a write) invalidates the
+// collection reads and the reads of the resource it names (Resource) once
+// it is answered (ReadStore.Invalidate: they are no longer fresh), and
+// starts a new generation: later reads never join a read that began before
+// the write, and a read in flight across a write is not cached, so the
+// gateway reads its own writes (unless the upstream cannot be asked: then
+// the answer from before the write is served marked stale). Reads made with
+// a context from WithFreshReads skip the cache (mutations read the current
+// version, without joining reads in flight).
 type ReadSharing struct {
 	next  http.RoundTripper
-	ttl   time.Duration
+	opts  ReadSharingOptions
+	store ReadStore
 	group singleflight.Group
 	gen   atomic.Uint64
-
-	mu    sync.Mutex
-	cache map[string]sharedAnswer
 }
 
-// sharedAnswer is a read answer held in memory.
-type sharedAnswer struct {
-	status  int
-	header  http.Header
-	body    []byte
-	expires time.Time
-	gen     uint64
-}
+// maxReadPOSTBody bounds the body of a read POST the cache keys on; larger
+// ones are sent without sharing.
+const maxReadPOSTBody = 64 << 10
 
-// maxCached bounds the cached answers; past it the cache is emptied.
-const maxCached = 10_000
-
-// NewReadSharing wraps next. With ttl > 0 successful reads are also cached
-// for ttl (off by default in the gateway: see the README's staleness note).
-func NewReadSharing(next http.RoundTripper, ttl time.Duration) *ReadSharing {
-	return &ReadSharing{next: next, ttl: ttl, cache: map[string]sharedAnswer{}}
+// NewReadSharing wraps next.
+func NewReadSharing(next http.RoundTripper, o ReadSharingOptions) *ReadSharing {
+	o.NegativeTTL = min(o.NegativeTTL, o.TTL)
+	s := &ReadSharing{next: next, opts: o, store: o.Store}
+	if s.store == nil && o.TTL > 0 {
+		s.store = NewMemoryReadStore(o.TTL + o.StaleFor)
+	}
+	return s
 }
 
 // RoundTrip implements http.RoundTripper.
 func (s *ReadSharing) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Method != http.MethodGet {
+	read := req.Method == http.MethodGet || (req.Method == http.MethodPost && s.opts.ReadPOST != nil && s.opts.ReadPOST(req))
+	body, err := s.body(req, read)
+	if err != nil {
+		return nil, err
+	}
+	if !read {
 		resp, err := s.next.RoundTrip(req)
-		s.invalidate()
+		s.gen.Add(1)
+		if s.store != nil {
+			s.store.Invalidate(s.resource(req, body))
+		}
 		return resp, err
 	}
-	gen := s.gen.Load()
-	key := s.key(req, gen)
-	if a, ok := s.cached(key); ok {
-		return a.response(req), nil
+	if req.Method == http.MethodPost {
+		req = req.WithContext(context.WithValue(req.Context(), readPOSTKey{}, true))
+		if body == nil {
+			return s.next.RoundTrip(req) // too large to key on
+		}
 	}
-	ch := s.group.DoChan(key, func() (any, error) { return s.fetch(req, gen, key) })
+	gen := s.gen.Load()
+	key := s.key(req, body)
+	if freshReads(req.Context()) {
+		// A mutation's read joins no read in flight: that one may be
+		// waiting behind the write reserve the mutation may spend.
+		e, err := s.fetch(req, body, gen, key)
+		if err != nil {
+			return nil, err
+		}
+		return e.response(req), nil
+	}
+	var stale *CachedRead
+	if e, ok := s.cached(req.Context(), key); ok {
+		if time.Now().Before(e.Fresh) {
+			return e.response(req), nil
+		}
+		stale = e
+		req = req.WithContext(context.WithValue(req.Context(), preferStaleKey{}, true))
+	}
+	ch := s.group.DoChan(strconv.FormatUint(gen, 10)+":"+key, func() (any, error) {
+		return s.fetch(req, body, gen, key)
+	})
 	select {
 	case res := <-ch:
 		if res.Err != nil {
@@ -79,78 +140,145 @@ func (s *ReadSharing) RoundTrip(req *http.Request) (*http.Response, error) {
 				// did not, so it asks for itself.
 				return s.next.RoundTrip(req)
 			}
+			if stale != nil && unavailable(res.Err) {
+				return s.serveStale(req, stale), nil
+			}
 			return nil, res.Err
 		}
-		return res.Val.(*sharedAnswer).response(req), nil
+		a := res.Val.(*CachedRead)
+		if stale != nil && retryableStatus(a.Status) {
+			return s.serveStale(req, stale), nil
+		}
+		return a.response(req), nil
 	case <-req.Context().Done():
 		return nil, req.Context().Err()
 	}
 }
 
-// fetch performs the read once for every caller sharing key.
-func (s *ReadSharing) fetch(req *http.Request, gen uint64, key string) (*sharedAnswer, error) {
+// body reads the body of a read POST (nil when it is larger than
+// maxReadPOSTBody) or of a write that Resource may need, and gives req a
+// copy to send.
+func (s *ReadSharing) body(req *http.Request, read bool) ([]byte, error) {
+	if req.Body == nil || req.Body == http.NoBody || (!read && s.opts.Resource == nil) {
+		return nil, nil
+	}
+	if read && req.ContentLength > maxReadPOSTBody {
+		return nil, nil
+	}
+	b, err := io.ReadAll(req.Body)
+	_ = req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	if read && len(b) > maxReadPOSTBody {
+		return nil, nil
+	}
+	return b, nil
+}
+
+// resource is the resource req is about ("" without Resource).
+func (s *ReadSharing) resource(req *http.Request, body []byte) string {
+	if s.opts.Resource == nil {
+		return ""
+	}
+	return s.opts.Resource(req, body)
+}
+
+// cached returns the entry of key, unless reads of ctx must be fresh.
+func (s *ReadSharing) cached(ctx context.Context, key string) (*CachedRead, bool) {
+	if s.store == nil || freshReads(ctx) {
+		return nil, false
+	}
+	return s.store.Get(key)
+}
+
+// serveStale answers req with e, and marks the request's answer stale.
+func (s *ReadSharing) serveStale(req *http.Request, e *CachedRead) *http.Response {
+	CallsFrom(req.Context()).MarkStale(time.Since(e.Fetched))
+	return e.response(req)
+}
+
+// unavailable reports the failures a stale answer may stand in for: a
+// refusal of the gateway's own rate limiter or an open breaker (no call
+// made), a transport failure, a 429 or 5xx answer.
+func unavailable(err error) bool {
+	var te *TransportError
+	var ue *Error
+	return errors.As(err, &te) || (errors.As(err, &ue) && retryableStatus(ue.Status))
+}
+
+// fetch performs the read once for every caller sharing it.
+func (s *ReadSharing) fetch(req *http.Request, reqBody []byte, gen uint64, key string) (*CachedRead, error) {
+	requested := time.Now()
 	resp, err := s.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := readAll(resp.Body, resp.ContentLength, MaxSuccessBody) // only GETs get here
+	body, err := readAll(resp.Body, resp.ContentLength, MaxSuccessBody) // only reads get here
 	if err != nil {
 		return nil, err
 	}
-	a := &sharedAnswer{status: resp.StatusCode, header: resp.Header, body: body, gen: gen}
-	if s.ttl > 0 && resp.StatusCode >= 200 && resp.StatusCode < 300 && len(body) <= MaxSuccessBody {
-		a.expires = time.Now().Add(s.ttl)
-		s.store(key, *a)
+	now := time.Now()
+	e := &CachedRead{Status: resp.StatusCode, Header: resp.Header, Body: body, Requested: requested, Fetched: now}
+	switch {
+	case s.store == nil, len(body) > MaxSuccessBody:
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		e.Fresh, e.Keep = now.Add(s.opts.TTL), now.Add(s.opts.TTL+s.opts.StaleFor)
+		s.put(req, reqBody, gen, key, e)
+	case resp.StatusCode == http.StatusNotFound && s.opts.NegativeTTL > 0:
+		e.Fresh = now.Add(s.opts.NegativeTTL)
+		e.Keep = e.Fresh
+		s.put(req, reqBody, gen, key, e)
 	}
-	return a, nil
+	return e, nil
 }
 
-func (s *ReadSharing) cached(key string) (sharedAnswer, bool) {
-	if s.ttl <= 0 {
-		return sharedAnswer{}, false
+// put stores e unless a write happened while its read was in flight.
+func (s *ReadSharing) put(req *http.Request, reqBody []byte, gen uint64, key string, e *CachedRead) {
+	e.Resource = s.resource(req, reqBody)
+	if gen == s.gen.Load() {
+		s.store.Put(key, e)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.cache[key]
-	if !ok || time.Now().After(a.expires) {
-		delete(s.cache, key)
-		return sharedAnswer{}, false
-	}
-	return a, true
-}
-
-func (s *ReadSharing) store(key string, a sharedAnswer) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a.gen != s.gen.Load() {
-		return // a write happened while this read was in flight
-	}
-	if len(s.cache) >= maxCached {
-		clear(s.cache)
-	}
-	s.cache[key] = a
-}
-
-// invalidate starts a new generation after a write.
-func (s *ReadSharing) invalidate() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gen.Add(1)
-	clear(s.cache)
 }
 
 // key hashes what identifies a read and its credential, so that no
 // credential is kept in clear as a map key.
-func (s *ReadSharing) key(req *http.Request, gen uint64) string {
+func (s *ReadSharing) key(req *http.Request, body []byte) string {
 	h := sha256.New()
-	_, _ = io.WriteString(h, req.URL.String())
-	_, _ = h.Write([]byte{0})
-	_, _ = io.WriteString(h, req.Header.Get("Authorization"))
-	_, _ = h.Write([]byte{0})
-	_, _ = io.WriteString(h, req.Header.Get("Accept"))
-	return strconv.FormatUint(gen, 10) + ":" + hex.EncodeToString(h.Sum(nil))
+	for _, part := range []string{req.Method, req.URL.String(), req.Header.Get("Authorization"), req.Header.Get("Accept")} {
+		_, _ = io.WriteString(h, part)
+		_, _ = h.Write([]byte{0})
+	}
+	_, _ = h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
 }
+
+type (
+	freshReadsKey  struct{}
+	preferStaleKey struct{}
+	readPOSTKey    struct{}
+)
+
+// readPOST reports a POST ReadSharing knows only reads: the rate limiter's
+// write reserve is not for it.
+func readPOST(ctx context.Context) bool { return ctx.Value(readPOSTKey{}) != nil }
+
+// WithFreshReads returns a context whose reads skip the read cache and
+// join no read in flight (they still refresh the cache): a mutation reads
+// the current state, without waiting behind reads.
+func WithFreshReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, freshReadsKey{}, true)
+}
+
+func freshReads(ctx context.Context) bool { return ctx.Value(freshReadsKey{}) != nil }
+
+// preferStale reports whether a read of ctx has a stale answer to fall back
+// on: the rate limiter then refuses it at once rather than make it wait,
+// and a 429 is not retried.
+func preferStale(ctx context.Context) bool { return ctx.Value(preferStaleKey{}) != nil }
 
 // sharedBody is the body of a shared answer: a reader of the answer's
 // bytes, which ReadBody hands over without a copy (every caller only reads
@@ -164,16 +292,16 @@ type sharedBody struct {
 func (sharedBody) Close() error { return nil }
 
 // response gives one caller its own response of a shared answer.
-func (a *sharedAnswer) response(req *http.Request) *http.Response {
+func (e *CachedRead) response(req *http.Request) *http.Response {
 	return &http.Response{
-		Status:        strconv.Itoa(a.status) + " " + http.StatusText(a.status),
-		StatusCode:    a.status,
+		Status:        strconv.Itoa(e.Status) + " " + http.StatusText(e.Status),
+		StatusCode:    e.Status,
 		Proto:         "HTTP/1.1",
 		ProtoMajor:    1,
 		ProtoMinor:    1,
-		Header:        a.header.Clone(),
-		Body:          sharedBody{bytes.NewReader(a.body), a.body},
-		ContentLength: int64(len(a.body)),
+		Header:        e.Header.Clone(),
+		Body:          sharedBody{bytes.NewReader(e.Body), e.Body},
+		ContentLength: int64(len(e.Body)),
 		Request:       req,
 	}
 }

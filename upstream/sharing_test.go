@@ -54,7 +54,7 @@ func get(t *testing.T, rt http.RoundTripper, ctx context.Context, url, auth stri
 
 func TestReadSharingMakesConcurrentIdenticalReadsOnce(t *testing.T) {
 	srv := newSharingServer(t)
-	rt := NewReadSharing(http.DefaultTransport, 0)
+	rt := NewReadSharing(http.DefaultTransport, ReadSharingOptions{})
 	const callers = 20
 	var entered atomic.Int32
 	var wg sync.WaitGroup
@@ -82,7 +82,7 @@ func TestReadSharingMakesConcurrentIdenticalReadsOnce(t *testing.T) {
 func TestReadSharingNeverAcrossCredentials(t *testing.T) {
 	srv := newSharingServer(t)
 	close(srv.release)
-	rt := NewReadSharing(http.DefaultTransport, time.Minute)
+	rt := NewReadSharing(http.DefaultTransport, ReadSharingOptions{TTL: time.Minute})
 	for _, auth := range []string{"Bearer a", "Bearer b", "Bearer a"} {
 		_, err := get(t, rt, context.Background(), srv.URL+"/groups", auth)
 		require.NoError(t, err)
@@ -93,7 +93,7 @@ func TestReadSharingNeverAcrossCredentials(t *testing.T) {
 func TestReadSharingWriteInvalidatesCache(t *testing.T) {
 	srv := newSharingServer(t)
 	close(srv.release)
-	rt := NewReadSharing(http.DefaultTransport, time.Minute)
+	rt := NewReadSharing(http.DefaultTransport, ReadSharingOptions{TTL: time.Minute})
 	_, err := get(t, rt, context.Background(), srv.URL+"/groups", "Bearer a")
 	require.NoError(t, err)
 	req, err := http.NewRequest(http.MethodPost, srv.URL+"/groups", nil)
@@ -109,7 +109,7 @@ func TestReadSharingWriteInvalidatesCache(t *testing.T) {
 func TestReadSharingWithoutTTLDoesNotCache(t *testing.T) {
 	srv := newSharingServer(t)
 	close(srv.release)
-	rt := NewReadSharing(http.DefaultTransport, 0)
+	rt := NewReadSharing(http.DefaultTransport, ReadSharingOptions{})
 	for range 3 {
 		_, err := get(t, rt, context.Background(), srv.URL+"/groups", "Bearer a")
 		require.NoError(t, err)
@@ -119,7 +119,7 @@ func TestReadSharingWithoutTTLDoesNotCache(t *testing.T) {
 
 func TestReadSharingFollowerOutlivesCancelledLeader(t *testing.T) {
 	srv := newSharingServer(t)
-	rt := NewReadSharing(http.DefaultTransport, 0)
+	rt := NewReadSharing(http.DefaultTransport, ReadSharingOptions{})
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leaderDone := make(chan error, 1)
 	go func() {
@@ -142,7 +142,7 @@ func TestReadSharingFollowerOutlivesCancelledLeader(t *testing.T) {
 
 func TestReadBodyTakesASharedAnswerWithoutACopy(t *testing.T) {
 	data := []byte(`{"entities":[]}`)
-	a := &sharedAnswer{status: http.StatusOK, header: http.Header{}, body: data}
+	a := &CachedRead{Status: http.StatusOK, Header: http.Header{}, Body: data}
 	req := httptest.NewRequest(http.MethodGet, "http://upstream.test/api/v2/groups", nil)
 	b, err := ReadBody(Genesys, a.response(req), MaxSuccessBody)
 	require.NoError(t, err)
@@ -152,4 +152,26 @@ func TestReadBodyTakesASharedAnswerWithoutACopy(t *testing.T) {
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
 	assert.Equal(t, "body too large", te.Kind)
+}
+
+func TestReadSharingServesStaleRatherThanWaitForTheRateLimiter(t *testing.T) {
+	srv := newSharingServer(t)
+	close(srv.release)
+	// 6 calls a minute: a burst of 1, then one call every 12 s.
+	r := NewResilience(Genesys, ResilienceOptions{RatePerMinute: 6})
+	client := NewHTTPClient(ClientOptions{Resilience: r, Outer: func(rt http.RoundTripper) http.RoundTripper {
+		return NewReadSharing(rt, ReadSharingOptions{TTL: 50 * time.Millisecond, StaleFor: time.Minute})
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := get(t, client.Transport, ctx, srv.URL+"/groups", "Bearer a")
+	require.NoError(t, err)
+	time.Sleep(60 * time.Millisecond) // past the TTL
+	calls := &Calls{}
+	body, err := get(t, client.Transport, WithCalls(ctx, calls), srv.URL+"/groups", "Bearer a")
+	require.NoError(t, err)
+	assert.Equal(t, `{"path":"/groups"}`, body)
+	assert.EqualValues(t, 1, srv.calls.Load(), "the limiter would hold the read 12 s: the stale answer is served instead")
+	_, stale := calls.Stale()
+	assert.True(t, stale, "the answer is marked stale")
 }

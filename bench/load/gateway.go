@@ -107,11 +107,11 @@ func randomHex() string {
 
 // gatewaySettings are the gateway's settings besides the upstreams: those
 // of bench/gateway/contender.conf (production mode, client-side rate limits
-// off, 512 upstream connections), so both harnesses measure the same
-// configuration.
+// off, the read cache off so that every request does its work, 512 upstream
+// connections), so both harnesses measure the same configuration.
 var gatewaySettings = []string{"AUTH_MODE=none", "GATEWAY_ENV=production", "LOG_LEVEL=warn",
 	"GENESYS_RATE_LIMIT_PER_MINUTE=0", "USERGROUP_RATE_LIMIT_PER_MINUTE=0", "AUTH_RATE_LIMIT_PER_MINUTE=0",
-	"GATEWAY_CALLER_REQUESTS_PER_MINUTE=0", "UPSTREAM_MAX_CONCURRENCY=512"}
+	"GATEWAY_CALLER_REQUESTS_PER_MINUTE=0", "UPSTREAM_READ_CACHE_TTL=0", "UPSTREAM_MAX_CONCURRENCY=512"}
 
 // passedOn are the variables of this process the gateway inherits (the Go
 // runtime's settings, to experiment with); nothing else is inherited.

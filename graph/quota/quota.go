@@ -203,12 +203,20 @@ func sharedKey(subject string) string { return "quota:" + subject }
 // the subject's bucket. When the bucket cannot pay now it takes nothing and
 // returns how long to wait.
 func (q *Quota) take(ctx context.Context, subject string, n int) time.Duration {
+	wait, _ := q.reserve(ctx, subject, n)
+	return wait
+}
+
+// reserve is take, which also returns what was taken from the local bucket
+// (nil: nothing, or the shared bucket paid), so that calls not made can be
+// paid back (state.settle). The shared bucket cannot pay back.
+func (q *Quota) reserve(ctx context.Context, subject string, n int) (time.Duration, *rate.Reservation) {
 	if n <= 0 || q.perMinute == 0 {
-		return 0
+		return 0, nil
 	}
 	if q.shared != nil {
 		if wait, err := q.shared.Take(ctx, sharedKey(subject), q.perMinute, q.perMinute, n); err == nil {
-			return wait
+			return wait, nil
 		}
 	}
 	now := q.now()
@@ -216,8 +224,9 @@ func (q *Quota) take(ctx context.Context, subject string, n int) time.Duration {
 	wait := res.DelayFrom(now)
 	if wait > 0 {
 		res.CancelAt(now)
+		return wait, nil
 	}
-	return wait
+	return 0, res
 }
 
 // charge takes n calls already made from the subject's bucket, even when
@@ -268,7 +277,8 @@ func (e extension) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 		subject = c.Subject
 	}
 	st, _ := ctx.Value(stateKey{}).(*state)
-	if wait := e.q.take(ctx, subject, estimate); wait > 0 {
+	wait, paid := e.q.reserve(ctx, subject, estimate)
+	if wait > 0 {
 		secs := int(math.Ceil(wait.Seconds()))
 		if st != nil {
 			st.retryAfter = secs
@@ -284,6 +294,7 @@ func (e extension) MutateOperationContext(ctx context.Context, oc *graphql.Opera
 	}
 	if st != nil && calls != nil && e.q.perMinute > 0 {
 		st.q, st.subject, st.calls, st.charged = e.q, subject, calls, calls.Total()+int64(estimate)
+		st.estimate, st.paid = estimate, paid
 	}
 	return nil
 }
@@ -313,13 +324,28 @@ type state struct {
 	// charged is the request's call count up to which its caller paid:
 	// the calls made before the operation ran plus its estimate.
 	charged int64
+	// estimate is what the caller paid before the operation ran, paid what
+	// it was taken as.
+	estimate int
+	paid     *rate.Reservation
 }
 
-// settle charges the caller for the calls made beyond what it paid for.
+// settle charges the caller for the calls made beyond what it paid for,
+// and pays back the calls it paid for but did not make (answers from the
+// read cache or from a read in flight for another request cost no call):
+// the estimate is given back (rate.Reservation.CancelAt) and the calls
+// made are taken instead. A shared bucket (REDIS_URL) is not paid back.
 func (s *state) settle(ctx context.Context) {
-	if s.q != nil {
-		s.q.charge(ctx, s.subject, int(s.calls.Total()-s.charged))
+	if s.q == nil {
+		return
 	}
+	over := int(s.calls.Total() - s.charged)
+	if over < 0 && s.paid != nil {
+		s.paid.CancelAt(s.q.now())
+		s.q.charge(ctx, s.subject, s.estimate+over)
+		return
+	}
+	s.q.charge(ctx, s.subject, over)
 }
 
 type stateKey struct{}

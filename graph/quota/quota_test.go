@@ -19,6 +19,7 @@ import (
 
 	"github.com/groupdir/gateway/auth"
 	"github.com/groupdir/gateway/graph"
+	"github.com/groupdir/gateway/upstream"
 )
 
 var schema = sync.OnceValue(func() *ast.Schema { return graph.NewExecutableSchema(graph.Config{}).Schema() })
@@ -158,6 +159,19 @@ func TestTakeRefillsPerCaller(t *testing.T) {
 	q.charge(ctx, "bob", 3)
 	assert.Equal(t, 30*time.Second, q.take(ctx, "bob", 1), "calls beyond the estimate leave the bucket in debt")
 	assert.Nil(t, New(Options{}), "no limit")
+}
+
+func TestSettlePaysBackCallsNotMade(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	q := New(Options{PerMinute: 6, Now: func() time.Time { return now }})
+	wait, paid := q.reserve(context.Background(), "alice", 6)
+	require.Zero(t, wait)
+	calls := &upstream.Calls{}
+	calls.Add(upstream.Genesys) // one call made of the 6 estimated: the others came from the read cache
+	st := &state{q: q, subject: "alice", calls: calls, charged: 6, estimate: 6, paid: paid}
+	st.settle(context.Background())
+	assert.Zero(t, q.take(context.Background(), "alice", 5), "the 5 calls not made were paid back")
+	assert.Equal(t, 10*time.Second, q.take(context.Background(), "alice", 1), "the call made was not")
 }
 
 func TestCallerShareOfTheSharedBudget(t *testing.T) {

@@ -95,6 +95,11 @@ type Options struct {
 	IntegrationKey string
 	// Latency delays every answer (zero: none).
 	Latency time.Duration
+	// RateLimit, when positive, is how many calls the integration key may
+	// make per minute (fixed one-minute windows, as a budget the vendor
+	// does not document might work); further calls are answered 429
+	// TooManyRequests with Retry-After, the seconds left in the window.
+	RateLimit int
 }
 
 // Server is the emulator, an http.Handler serving /api/v2/usergroup.
@@ -105,6 +110,7 @@ type Server struct {
 	companyID int64
 	key       string
 	latency   time.Duration
+	rate      rateWindow
 	// echoWithoutUsers: see SetUpdateEchoWithoutUsers.
 	echoWithoutUsers atomic.Bool
 }
@@ -123,6 +129,7 @@ func New(opts Options) *Server {
 		companyID: opts.CompanyID,
 		key:       opts.IntegrationKey,
 		latency:   opts.Latency,
+		rate:      rateWindow{limit: opts.RateLimit},
 	}
 	s.handle(RouteCreate, s.create)
 	s.handle(RouteGet, s.get)
@@ -166,6 +173,10 @@ func (s *Server) UserGroupsByExternalID(ext string) int { return s.store.countEx
 func (s *Server) handle(route string, op operation) {
 	s.kit.Handle(route, func(w http.ResponseWriter, r *http.Request) {
 		if !s.wait(r) {
+			return
+		}
+		if f := s.rate.take(w, time.Now()); f != nil {
+			writeAnswer(w, r, f.status, f)
 			return
 		}
 		a, f := op(r)

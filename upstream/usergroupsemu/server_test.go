@@ -803,3 +803,17 @@ func TestConcurrentUse(t *testing.T) {
 	assert.Equal(t, workers*perWorker, fx.emu.UserGroupsByExternalID("ext-concurrent"))
 	assert.Len(t, groups(t, fx.search("ExternalId", "ext-concurrent", "PageSize", "250")), workers*perWorker)
 }
+
+func TestRateLimitRefusesCallsOverTheKeysBudget(t *testing.T) {
+	emu := New(Options{Size: demodata.Demo, IntegrationKey: testKey, RateLimit: 2})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	fx := &fixture{t: t, emu: emu, srv: srv}
+	for range 2 {
+		assert.Equal(t, http.StatusOK, fx.get(demodata.UserGroupID(3)).status)
+	}
+	r := fx.get(demodata.UserGroupID(3))
+	assert.Equal(t, http.StatusTooManyRequests, r.status)
+	rs, _ := r.body["ResponseStatus"].(map[string]any)
+	assert.Equal(t, "TooManyRequests", rs["ErrorCode"])
+}
