@@ -24,7 +24,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/groupdir/gateway/gateway"
+	"github.com/groupdir/gateway/internal/gateway"
 	"github.com/groupdir/gateway/telemetry"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/groupdir/gateway/gateway"
+	"github.com/groupdir/gateway/internal/gateway"
 )
 
 // The tests of run itself: start-up, configuration errors, graceful
@@ -99,7 +99,7 @@ func TestServerHeaderLimit(t *testing.T) {
 // auth, telemetry, upstream …) points back up (a command cannot be
 // imported at all).
 func TestImportsPointDown(t *testing.T) {
-	const module, wiring = "github.com/groupdir/gateway", "github.com/groupdir/gateway/gateway"
+	const module, wiring = "github.com/groupdir/gateway", "github.com/groupdir/gateway/internal/gateway"
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")

@@ -4,6 +4,10 @@
 // in demo mode, the in-process emulators (New), and serves the HTTP surface
 // (Gateway.Handler, Gateway.Server). The command at the repository root
 // only runs it.
+//
+// It is internal: the command's wiring, not a library. (A folder named
+// gateway at the root would also take the name `go build` gives the
+// binary.)
 package gateway
 
 import (

@@ -26,7 +26,7 @@ import (
 // repoRoot is the repository root, relative to this package's directory
 // (where go test runs): the clients, deploy files, bench queries and golden
 // schemas the tests read live there.
-const repoRoot = ".."
+const repoRoot = "../.."
 
 // testEnv is a gateway in demo mode behind a real HTTP server, with its
 // emulators reachable for fault injection and call accounting.

@@ -1141,7 +1141,7 @@ func maxBodyRequest() []byte {
 // default limits; "unbounded" without a soft memory limit or body budget
 // (GOMEMLIMIT=off, as the gateway was before). Linux only (/proc).
 //
-//	go test -run '^$' -bench BenchmarkMaxBodyMemory -benchtime 5x ./gateway
+//	go test -run '^$' -bench BenchmarkMaxBodyMemory -benchtime 5x ./internal/gateway
 func BenchmarkMaxBodyMemory(b *testing.B) {
 	body := maxBodyRequest()
 	for name, env := range map[string][]string{

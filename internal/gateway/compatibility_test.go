@@ -44,8 +44,8 @@ func TestSchemaGolden(t *testing.T) {
 			require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
 		}
 		want, err := os.ReadFile(golden)
-		require.NoError(t, err, "run go test ./gateway -run TestSchemaGolden -update")
-		assert.Equal(t, string(want), buf.String(), "the schema changed: review it, then go test ./gateway -run TestSchemaGolden -update")
+		require.NoError(t, err, "run go test ./internal/gateway -run TestSchemaGolden -update")
+		assert.Equal(t, string(want), buf.String(), "the schema changed: review it, then go test ./internal/gateway -run TestSchemaGolden -update")
 	}
 }
 
