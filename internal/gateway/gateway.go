@@ -262,11 +262,15 @@ func (g *Gateway) clientOptions(name string, o upstream.ResilienceOptions) upstr
 }
 
 // Close stops what New started: the authenticator's background work, the
-// demo emulators and the Redis connection.
+// demo emulators, the shared read caches' subscriptions and the Redis
+// connection.
 func (g *Gateway) Close() {
 	g.closeAuthenticator()
 	if g.demo != nil {
 		g.demo.close()
+	}
+	for _, c := range g.closers {
+		_ = c()
 	}
 	if g.shared != nil {
 		_ = g.shared.Close()

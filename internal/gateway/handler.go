@@ -47,6 +47,8 @@ type Gateway struct {
 	direct bool
 	// shared is the Redis the replicas share (REDIS_URL), or nil.
 	shared *redisstore.Store
+	// closers end what uses shared (subscriptions) before it closes.
+	closers []func() error
 }
 
 // Handler returns the gateway's HTTP surface: /query, /, /healthz, /readyz

@@ -26,7 +26,8 @@ const (
 	maxNegativeTTL = 2 * time.Second
 )
 
-// readSharing is the read sharing and cache of the named upstream.
+// readSharing is the read sharing and cache of the named upstream. With
+// REDIS_URL its invalidations reach every replica (redisstore.SharedReads).
 func (g *Gateway) readSharing(name string, next http.RoundTripper) http.RoundTripper {
 	o := upstream.ReadSharingOptions{TTL: g.cfg.ReadCacheTTL, NegativeTTL: min(maxNegativeTTL, g.cfg.ReadCacheTTL),
 		StaleFor: g.cfg.ReadCacheStale}
@@ -38,6 +39,11 @@ func (g *Gateway) readSharing(name string, next http.RoundTripper) http.RoundTri
 		o.ReadPOST, o.Resource = genesysReadPOST, genesysResource
 	case upstream.Usergroups:
 		o.Resource = usergroupResource
+	}
+	if g.shared != nil && o.TTL > 0 {
+		shared := g.shared.SharedReads(name, upstream.NewMemoryReadStore(o.TTL+o.StaleFor))
+		g.closers = append(g.closers, shared.Close)
+		o.Store = shared
 	}
 	return upstream.NewReadSharing(next, o)
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/groupdir/gateway/internal/redistest"
 	"github.com/groupdir/gateway/upstream/demodata"
 	"github.com/groupdir/gateway/upstream/emukit"
+	"github.com/groupdir/gateway/upstream/genesysemu"
 	"github.com/groupdir/gateway/upstream/usergroupsemu"
 )
 
@@ -437,4 +438,30 @@ func cpuTime(pid int) int64 {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return (ut + st) * int64(10*time.Millisecond)
+}
+
+// TestReplicasInvalidateEachOthersReadCache: with the read cache on, a
+// write through A ends the freshness of what B cached of the same user
+// group and group, so B's next read goes upstream and shows the write.
+func TestReplicasInvalidateEachOthersReadCache(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b := replicas(t, rs, map[string]string{"UPSTREAM_READ_CACHE_TTL": "1m"})
+	ug, g := demodata.UserGroupID(3), demodata.GroupID(3)
+	const read = `query($ug: ID!, $g: ID!) { userGroup(id: $ug) { name } group(id: $g) { name } }`
+	vars := map[string]any{"ug": ug, "g": g}
+	gk, uk := a.genesysKit(), a.usergroupsKit() // B runs on A's emulators
+
+	require.Empty(t, b.post(read, vars).Errors)
+	calls := func() int { return gk.Count(genesysemu.RouteGetGroups) + uk.Count(usergroupsemu.RouteGet) }
+	before := calls()
+	require.Empty(t, b.post(read, vars).Errors)
+	require.Equal(t, before, calls(), "B serves both from its cache")
+
+	r := a.post(`mutation($ug: ID!, $g: ID!) { updateUserGroup(id: $ug, input: {name: "Renamed on A"}) { name }
+		updateGroup(id: $g, input: {name: "Group renamed on A"}) { name } }`, vars)
+	require.Empty(t, r.Errors, string(r.Raw))
+	require.Eventually(t, func() bool {
+		got := b.post(read, vars)
+		return dig(got.Data, "userGroup", "name") == "Renamed on A" && dig(got.Data, "group", "name") == "Group renamed on A"
+	}, 5*time.Second, 20*time.Millisecond, "B sees A's writes long before its 1 min TTL ends")
 }
