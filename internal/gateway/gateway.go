@@ -80,9 +80,7 @@ const (
 	readTimeout       = 10 * time.Second
 	writeTimeout      = 35 * time.Second
 	idleTimeout       = 120 * time.Second
-	// MaxHeaderBytes is the most request header bytes the server reads;
-	// larger headers are refused with 431.
-	MaxHeaderBytes = 64 << 10
+	maxHeaderBytes    = 64 << 10
 )
 
 // Server returns the HTTP server of Handler, with the inbound limits
@@ -94,7 +92,7 @@ func (g *Gateway) Server() *http.Server {
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    MaxHeaderBytes,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(g.log.Handler(), slog.LevelWarn),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -248,4 +249,27 @@ func replicas(t *testing.T, rs *redistest.Server, env map[string]string) (a, b *
 	}
 	a = setup(t, e)
 	return a, setupPeer(t, a, e)
+}
+
+// freeLoopbackAddr returns a loopback address with a port free now.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// buildBinary builds the command at the repository root (go build .) into
+// the test's temporary folder and returns the binary's path.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	require.NoError(t, err, "the test builds the gateway binary")
+	bin := filepath.Join(t.TempDir(), "gateway")
+	build := exec.Command(goBin, "build", "-o", bin, ".")
+	build.Dir = repoRoot
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
 }

@@ -6,14 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -260,16 +258,9 @@ func TestReplicasSharePersistedQueries(t *testing.T) {
 // then is reconciled by ExternalId: one user group, one POST.
 func TestKilledReplicaKeyedCreateIsReconciled(t *testing.T) {
 	rs := redistest.Start(t)
-	goBin, err := exec.LookPath("go")
-	require.NoError(t, err, "the test builds the gateway binary")
 	a := setup(t, map[string]string{"REDIS_URL": rs.URL()})
 	k := a.usergroupsKit()
-
-	bin := filepath.Join(t.TempDir(), "gateway")
-	build := exec.Command(goBin, "build", "-o", bin, ".")
-	build.Dir = repoRoot
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	bin := buildBinary(t)
 
 	applied := make(chan struct{})
 	target, err := url.Parse(a.gw.cfg.UsergroupURL)
@@ -339,15 +330,6 @@ func TestKilledReplicaKeyedCreateIsReconciled(t *testing.T) {
 	again := a.post(createUG, vars, "Idempotency-Key", "k75")
 	assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
 	assert.JSONEq(t, string(r.Raw), string(again.Raw))
-}
-
-// freeLoopbackAddr returns a loopback address with a port free now.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // BenchmarkRedisOverhead measures what REDIS_URL adds per request, with
