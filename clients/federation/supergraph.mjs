@@ -1,5 +1,5 @@
 // The composed-supergraph test's JavaScript side, started by TestSupergraph
-// (supergraph_test.go) with the directory gateway already listening:
+// (internal/gateway/federation_test.go) with the directory gateway already listening:
 //
 //   node supergraph.mjs <directory subgraph URL> <file with its SDL> [featured group ids, comma-separated]
 //
