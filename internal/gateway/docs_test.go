@@ -1,4 +1,4 @@
-package main
+package gateway
 
 import (
 	"bytes"
@@ -22,7 +22,8 @@ import (
 // heading of the Markdown file it points to. The README is split by topic
 // into docs/, so a renamed heading or a moved file must not leave a dead link.
 func TestDocsLinks(t *testing.T) {
-	root := moduleRoot(t)
+	root, err := filepath.Abs(repoRoot)
+	require.NoError(t, err)
 	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	require.NoError(t, err)
 	files = append([]string{filepath.Join(root, "README.md")}, files...)
@@ -137,22 +138,6 @@ func githubSlug(heading string) string {
 		}
 	}
 	return b.String()
-}
-
-// moduleRoot is the folder of go.mod, found from the test's folder upwards, so
-// the test runs from whichever package holds it.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	require.NoError(t, err)
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		require.NotEqual(t, dir, parent, "no go.mod above the test's folder")
-		dir = parent
-	}
 }
 
 // rel names path relative to the module root in failure messages.
