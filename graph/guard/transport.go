@@ -70,14 +70,28 @@ func writeResponse(w http.ResponseWriter, media string, resp *graphql.Response) 
 		writeJSON(w, media, http.StatusOK, resp)
 		return
 	}
-	b := make([]byte, 0, len(resp.Data)+64)
-	b = append(b, '{')
+	// The errors and extensions are encoded first, so that the answer is
+	// copied once, into a buffer of its final size: the cost extension
+	// alone outgrew a fixed margin, and growing the buffer copied the data
+	// a second time.
+	var errs, ext []byte
 	if len(resp.Errors) > 0 {
-		errs, err := json.Marshal(resp.Errors)
-		if err != nil {
+		var err error
+		if errs, err = json.Marshal(resp.Errors); err != nil {
 			writeJSON(w, media, http.StatusOK, resp)
 			return
 		}
+	}
+	if len(resp.Extensions) > 0 {
+		var err error
+		if ext, err = json.Marshal(resp.Extensions); err != nil {
+			writeJSON(w, media, http.StatusOK, resp)
+			return
+		}
+	}
+	b := make([]byte, 0, len(`{"errors":,"data":null,"extensions":}`)+len(errs)+len(resp.Data)+len(ext))
+	b = append(b, '{')
+	if errs != nil {
 		b = append(append(append(b, `"errors":`...), errs...), ',')
 	}
 	b = append(b, `"data":`...)
@@ -86,12 +100,7 @@ func writeResponse(w http.ResponseWriter, media string, resp *graphql.Response) 
 	} else {
 		b = append(b, resp.Data...)
 	}
-	if len(resp.Extensions) > 0 {
-		ext, err := json.Marshal(resp.Extensions)
-		if err != nil {
-			writeJSON(w, media, http.StatusOK, resp)
-			return
-		}
+	if ext != nil {
 		b = append(append(b, `,"extensions":`...), ext...)
 	}
 	b = append(b, '}')

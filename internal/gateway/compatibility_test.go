@@ -108,6 +108,8 @@ func differentialCases() []differentialCase {
 		{name: "invalid arguments: errors with paths, siblings kept", direct: true,
 			query: `query($id: ID!) { bad: group(id: "nope") { id } ok: group(id: $id) { id members(pageSize: 1000) { total } } }`,
 			vars:  map[string]any{"id": g0}},
+		{name: "ids given as a number and as a string literal", direct: true,
+			query: `{ num: group(id: 12345) { id } lit: group(id: "` + g1 + `") { id name } }`},
 		{name: "invalid nested argument on every element: non-null propagation", direct: true,
 			query: `{ groups(pageSize: 3) { entities { id members(pageNumber: 0) { total } } } }`},
 		{name: "upstream failure on every member page", direct: true,
