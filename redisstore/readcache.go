@@ -20,7 +20,7 @@ import (
 // served fresh either (CachedRead.Requested).
 //
 // While Redis cannot be reached, invalidations of other replicas' writes are
-// lost: their entries stay fresh until their TTL ends (README "Running
+// lost: their entries stay fresh until their TTL ends (docs/operating.md, "Running
 // several replicas"). The subscription reconnects by itself.
 type SharedReads struct {
 	local   upstream.ReadStore

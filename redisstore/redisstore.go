@@ -78,7 +78,7 @@ func Open(o Options) (*Store, error) {
 	ro.MaxRetries, ro.DialerRetries = 1, 1
 	s := &Store{client: redis.NewClient(ro), timeout: o.Timeout, log: o.Log,
 		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "gateway_redis_errors_total",
-			Help: "Redis calls that failed (connection, timeout or server error); each use then degrades as the README says."})}
+			Help: "Redis calls that failed (connection, timeout or server error); each use then degrades as docs/operating.md says."})}
 	if o.Registerer != nil {
 		if err := o.Registerer.Register(s.errors); err != nil {
 			return nil, err

@@ -207,7 +207,7 @@ func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, e
 // waitShared is wait's take from the shared bucket; ok is false when there
 // is none or it failed (the local bucket then counts). With noWait a take
 // that would wait is refused at once. The shared bucket keeps no write
-// reserve (README "Caching and the upstream budget").
+// reserve (docs/batching.md, "Caching and the upstream budget").
 func (b *bucket) waitShared(ctx context.Context, noWait bool) (waited time.Duration, ok bool, err error) {
 	if b.shared == nil {
 		return 0, false, nil

@@ -12,7 +12,7 @@ import (
 )
 
 // Defaults of ResilienceOptions (design/hardening.md and the upstream
-// references; the README's "Limits and resilience" section says why).
+// references; docs/limits.md says why).
 const (
 	// DefaultMaxRetries is how many times a read is retried.
 	DefaultMaxRetries = 2

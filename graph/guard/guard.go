@@ -50,7 +50,7 @@ import (
 )
 
 // Limits are the bounds a request must stay within. DefaultLimits returns
-// the documented defaults; README.md explains each one.
+// the documented defaults; docs/limits.md explains each one.
 type Limits struct {
 	// MaxBodyBytes caps a POST body. A larger one is answered 413 without
 	// being read past the cap.
@@ -97,7 +97,7 @@ type Limits struct {
 	MaxComplexity int
 }
 
-// Default limits (see README.md, "Query and HTTP limits").
+// Default limits (docs/limits.md, "Query and HTTP limits").
 const (
 	DefaultMaxBodyBytes        = 256 << 10
 	DefaultMaxTokens           = 5000

@@ -8,8 +8,7 @@ import (
 	"github.com/groupdir/gateway/upstream"
 )
 
-// newAuthenticator returns the authenticator of cfg.AuthMode (README
-// "Authentication and permissions"). AUTH_MODE=none in production is
+// newAuthenticator returns the authenticator of cfg.AuthMode (docs/auth.md). AUTH_MODE=none in production is
 // allowed only when set explicitly (LoadConfig checks that) and is warned
 // about here.
 func (g *Gateway) newAuthenticator() (auth.Authenticator, error) {

@@ -80,15 +80,15 @@ type Config struct {
 	// ReadCacheTTL, when positive, keeps successful upstream reads that
 	// long (per credential; cleared by the gateway's own writes);
 	// ReadCacheStale is how much longer they may be served marked stale
-	// when the upstream cannot be asked (README "Caching and the upstream
-	// budget").
+	// when the upstream cannot be asked (docs/batching.md, "Caching and the
+	// upstream budget").
 	ReadCacheTTL, ReadCacheStale time.Duration
 	// OperationTimeout bounds one GraphQL request's upstream work;
-	// AttemptTimeout bounds one upstream call (README "Upstream resilience").
+	// AttemptTimeout bounds one upstream call (docs/limits.md, "Upstream resilience").
 	OperationTimeout, AttemptTimeout time.Duration
 	// GenesysResilience and UsergroupResilience protect each upstream.
 	GenesysResilience, UsergroupResilience upstream.ResilienceOptions
-	// Limits bound every GraphQL request (README "Query and HTTP limits").
+	// Limits bound every GraphQL request (docs/limits.md, "Query and HTTP limits").
 	Limits guard.Limits
 	// Shed bounds the /query requests served at once and their body bytes
 	// (GATEWAY_MAX_IN_FLIGHT, GATEWAY_QUEUE_WAIT,
@@ -99,7 +99,7 @@ type Config struct {
 	// (GATEWAY_CALLER_REQUESTS_PER_MINUTE; 0: no limit).
 	CallerRequestsPerMinute int
 	// Tracing says whether spans are exported over OTLP (the standard
-	// OTEL_* variables; README "Operating it").
+	// OTEL_* variables; docs/operating.md).
 	Tracing telemetry.TracingConfig
 	// MaxMemberIDs bounds the ids of one membership mutation
 	// (GATEWAY_MAX_MEMBER_IDS).
@@ -353,7 +353,7 @@ func (c *Config) loadLimits(getenv func(string) string, fail func(string, string
 	}
 }
 
-// Admission defaults (README "Query and HTTP limits").
+// Admission defaults (docs/limits.md, "Query and HTTP limits").
 const (
 	// defaultMaxInFlight lets a burst of a couple of hundred concurrent
 	// requests through (most of a request's time is spent waiting on an

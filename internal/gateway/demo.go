@@ -26,7 +26,7 @@ type demo struct {
 }
 
 // demoCallerTokens are the Genesys user tokens the demo emulator accepts,
-// to try AUTH_MODE=genesys (README "Authentication and permissions"): one
+// to try AUTH_MODE=genesys (docs/auth.md): one
 // holding every directory permission, one that may only read.
 var demoCallerTokens = map[string][]string{
 	"demo-admin-token":  {"directory:*:*"},

@@ -16,7 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Checks of deploy/ (README "Operating it"): the Kubernetes manifests parse
+// Checks of deploy/ (docs/operating.md): the Kubernetes manifests parse
 // and hold what running the gateway needs, and the Grafana dashboard only
 // queries metrics the gateway exports.
 

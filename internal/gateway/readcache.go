@@ -13,8 +13,8 @@ import (
 	"github.com/groupdir/gateway/upstream"
 )
 
-// Defaults of the upstream read cache (README "Caching and the upstream
-// budget" says why).
+// Defaults of the upstream read cache (docs/batching.md, "Caching and the
+// upstream budget", says why).
 const (
 	// defaultReadCacheTTL is how long a read is served as is: a change made
 	// outside the gateway is visible within it.

@@ -12,7 +12,7 @@ import (
 	"github.com/groupdir/gateway/upstream"
 )
 
-// What the replicas share through REDIS_URL (README "Running several
+// What the replicas share through REDIS_URL (docs/operating.md, "Running several
 // replicas"), and what each use does while Redis fails:
 //   - idempotency records: keyed mutations are refused (UPSTREAM_UNAVAILABLE
 //     with retryAfter), never run without their record;

@@ -32,7 +32,7 @@ import (
 )
 
 // End-to-end tests of several replicas sharing one real Redis (REDIS_URL):
-// two gateway instances on the same emulators (README "Running several
+// two gateway instances on the same emulators (docs/operating.md, "Running several
 // replicas").
 
 func TestReplicasShareIdempotencyKeys(t *testing.T) {

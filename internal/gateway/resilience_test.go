@@ -410,7 +410,7 @@ func TestResilienceConfiguration(t *testing.T) {
 	}
 }
 
-// End-to-end tests of /readyz (README "Operating it").
+// End-to-end tests of /readyz (docs/operating.md).
 
 // readyz asks /readyz.
 func (e *testEnv) readyz() (int, readyBody) {

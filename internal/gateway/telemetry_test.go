@@ -22,7 +22,7 @@ import (
 	"github.com/groupdir/gateway/upstream/emukit"
 )
 
-// End-to-end tests of /metrics (README "Operating it"): after a scripted
+// End-to-end tests of /metrics (docs/operating.md): after a scripted
 // set of queries against the emulators, the expected series exist with the
 // expected labels, and no label holds an id.
 
@@ -284,7 +284,7 @@ func TestRefusedRequestsAreLoggedWithTheirCode(t *testing.T) {
 	assert.Equal(t, []any{"GRAPHQL_PARSE_FAILED"}, req[0]["error_codes"])
 }
 
-// End-to-end tests of tracing (README "Operating it"), with an in-memory
+// End-to-end tests of tracing (docs/operating.md), with an in-memory
 // exporter in place of OTLP.
 
 // incomingTrace is the caller's W3C trace context.
