@@ -180,7 +180,7 @@ func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, e
 		if noWait || !fits(ctx, pause) {
 			return 0, &waitError{retryAfter: pause}
 		}
-		if err := sleep(ctx, pause); err != nil {
+		if err := Sleep(ctx, pause); err != nil {
 			return 0, err
 		}
 	}
@@ -197,7 +197,7 @@ func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, e
 		r.Cancel()
 		return pause, &waitError{retryAfter: d}
 	}
-	if err := sleep(ctx, d); err != nil {
+	if err := Sleep(ctx, d); err != nil {
 		r.Cancel()
 		return pause, err
 	}
@@ -226,7 +226,7 @@ func (b *bucket) waitShared(ctx context.Context, noWait bool) (waited time.Durat
 			return waited, true, &waitError{retryAfter: d}
 		}
 		d += rand.N(d/4 + 1)
-		if err := sleep(ctx, d); err != nil {
+		if err := Sleep(ctx, d); err != nil {
 			return waited, true, err
 		}
 		waited += d
@@ -249,7 +249,7 @@ func (b *bucket) takeRead(ctx context.Context, noWait bool) (time.Duration, erro
 			b.doneWaiting()
 			return waited, &waitError{retryAfter: d}
 		}
-		if err := sleep(ctx, d); err != nil {
+		if err := Sleep(ctx, d); err != nil {
 			b.doneWaiting()
 			return waited, err
 		}

@@ -198,7 +198,7 @@ func (t *resilientTransport) RoundTrip(req *http.Request) (*http.Response, error
 		}
 		t.r.obs.Retried(t.r.name, retryReason(resp))
 		discard(resp)
-		if err := sleep(req.Context(), wait); err != nil {
+		if err := Sleep(req.Context(), wait); err != nil {
 			return nil, err
 		}
 	}
@@ -413,8 +413,8 @@ func fits(ctx context.Context, d time.Duration) bool {
 	return d < time.Until(deadline)
 }
 
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or less when ctx ends first (then it returns ctx's error).
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

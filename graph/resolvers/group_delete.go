@@ -74,7 +74,7 @@ func (r *Resolver) sendGroupDelete(ctx context.Context, id string) error {
 	wait := firstDeleteWait
 	for attempt := 0; ; attempt++ {
 		err := r.genesys.DeleteGroup(ctx, id)
-		if !errors.Is(err, upstream.ErrConflict) || attempt >= maxConflictRetries || sleep(ctx, wait) != nil {
+		if !errors.Is(err, upstream.ErrConflict) || attempt >= maxConflictRetries || upstream.Sleep(ctx, wait) != nil {
 			return err
 		}
 		wait = min(2*wait, maxDeleteWait)
@@ -95,7 +95,7 @@ func (r *Resolver) confirmGroupDelete(ctx context.Context, id string) model.Dele
 	wait, still := firstDeleteWait, 0
 	for {
 		left := time.Until(stop)
-		if left <= 0 || sleep(ctx, min(wait, left)) != nil {
+		if left <= 0 || upstream.Sleep(ctx, min(wait, left)) != nil {
 			return model.DeleteStatusPending
 		}
 		wait = min(2*wait, maxDeleteWait)
@@ -134,16 +134,4 @@ func deletePayload(id string, status model.DeleteStatus) *model.DeletePayload {
 	return &model.DeletePayload{ID: derivedID(typeDeletePayload, id), DeletedID: id, Status: status,
 		Deleted:        status == model.DeleteStatusConfirmed || status == model.DeleteStatusAlreadyDeleted,
 		AlreadyDeleted: status == model.DeleteStatusAlreadyDeleted}
-}
-
-// sleep waits d, or less when ctx ends first (then it returns ctx's error).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

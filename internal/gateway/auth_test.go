@@ -621,18 +621,7 @@ func TestRevokedGatewayTokenIsReplacedOnce(t *testing.T) {
 	issued := emu.IssuedTokens()
 	emu.ExpireTokens()
 
-	const callers = 20
-	var wg sync.WaitGroup
-	codes := make(chan []string, callers)
-	for i := range callers {
-		wg.Go(func() {
-			r := e.post(`query($id: ID!) { group(id: $id) { id } }`, map[string]any{"id": demodata.GroupID(i + 1)})
-			codes <- r.codes()
-		})
-	}
-	wg.Wait()
-	close(codes)
-	for c := range codes {
+	for _, c := range concurrentGroupReads(e, 20) {
 		assert.Empty(t, c)
 	}
 	assert.Equal(t, issued+1, emu.IssuedTokens(), "one token request for every refused call")
@@ -678,18 +667,7 @@ func TestHangingTokenEndpoint(t *testing.T) {
 	e.warmUp()
 	e.genesysKit().Inject(genesysemu.RouteToken, emukit.Fault{Latency: time.Minute})
 
-	const callers = 8
-	var wg sync.WaitGroup
-	codes := make(chan []string, callers)
-	for i := range callers {
-		wg.Go(func() {
-			r := e.post(`query($id: ID!) { group(id: $id) { id } }`, map[string]any{"id": demodata.GroupID(i + 1)})
-			codes <- r.codes()
-		})
-	}
-	wg.Wait()
-	close(codes)
-	for c := range codes {
+	for _, c := range concurrentGroupReads(e, 8) {
 		assert.Equal(t, []string{"UPSTREAM_UNAVAILABLE"}, c, "each request gives up at its own deadline")
 	}
 	assert.Equal(t, 1, e.genesysKit().Count(genesysemu.RouteToken), "one fetch for every waiter")
@@ -762,4 +740,18 @@ func TestForgedKidsDoNotBlockARotatedKey(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, status)
 	}
 	assert.LessOrEqual(t, idp.fetches.Load(), int32(4), "21 forged kids and a rotated key: fetches shared, not one each")
+}
+
+// concurrentGroupReads sends n one-group reads at once (groups 1..n) and
+// returns each answer's error codes.
+func concurrentGroupReads(e *testEnv, n int) [][]string {
+	var wg sync.WaitGroup
+	codes := make([][]string, n)
+	for i := range n {
+		wg.Go(func() {
+			codes[i] = e.post(`query($id: ID!) { group(id: $id) { id } }`, map[string]any{"id": demodata.GroupID(i + 1)}).codes()
+		})
+	}
+	wg.Wait()
+	return codes
 }
