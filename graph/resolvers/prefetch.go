@@ -105,19 +105,26 @@ func prefetchMembers(ctx context.Context, groups []genesys.Group) {
 // selects reports whether the current field's selection contains the
 // nested field path.
 func selects(ctx context.Context, path ...string) bool {
-	oc := graphql.GetOperationContext(ctx)
-	set := graphql.GetFieldContext(ctx).Field.Selections
+	_, ok := selectionAt(graphql.GetOperationContext(ctx), graphql.GetFieldContext(ctx).Field.Selections, path...)
+	return ok
+}
+
+// selectionAt is what set selects under the nested field path (the
+// selections of every field of that name, aliases and fragments merged),
+// and whether every step of the path is selected.
+func selectionAt(oc *graphql.OperationContext, set ast.SelectionSet, path ...string) (ast.SelectionSet, bool) {
 	for _, name := range path {
 		var next ast.SelectionSet
+		found := false
 		for _, f := range graphql.CollectFields(oc, set, nil) {
 			if f.Name == name {
-				next = append(next, f.Selections...)
-				set = next
+				next, found = append(next, f.Selections...), true
 			}
 		}
-		if next == nil {
-			return false
+		if !found {
+			return nil, false
 		}
+		set = next
 	}
-	return true
+	return set, true
 }

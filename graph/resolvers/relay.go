@@ -417,15 +417,7 @@ func withSelectedExpands(oc *graphql.OperationContext, set ast.SelectionSet, exp
 	for _, e := range explicit {
 		want[e] = true
 	}
-	for _, name := range path {
-		var next ast.SelectionSet
-		for _, f := range graphql.CollectFields(oc, set, nil) {
-			if f.Name == name {
-				next = append(next, f.Selections...)
-			}
-		}
-		set = next
-	}
+	set, _ = selectionAt(oc, set, path...)
 	for _, f := range graphql.CollectFields(oc, set, []string{"Member"}) {
 		for e, field := range memberExpandNames {
 			if field == f.Name {

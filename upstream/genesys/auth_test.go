@@ -237,17 +237,7 @@ func TestTokenRefreshSingleFlight(t *testing.T) {
 	require.Equal(t, int64(1), tokenCalls.Load())
 	require.Equal(t, int64(1), stale.Load())
 
-	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	for range callers {
-		wg.Go(func() {
-			_, err := c.GetGroup(context.Background(), groupID)
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range getGroupConcurrently(c, callers) {
 		assert.NoError(t, err)
 	}
 	assert.Equal(t, int64(2), tokenCalls.Load())
@@ -358,4 +348,16 @@ func resetConnection(w http.ResponseWriter, _ *http.Request) {
 		_ = tc.SetLinger(0)
 	}
 	_ = conn.Close()
+}
+
+// getGroupConcurrently reads groupID n times at once and returns each
+// call's error.
+func getGroupConcurrently(c *Client, n int) []error {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { _, errs[i] = c.GetGroup(context.Background(), groupID) })
+	}
+	wg.Wait()
+	return errs
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,17 +33,7 @@ func TestRevokedTokenRenewedOnce(t *testing.T) {
 	api, apiCalls := groupAPI(t, testToken)
 	c := newAuthClient(t, api.URL, login.URL, time.Minute)
 
-	var wg sync.WaitGroup
-	errs := make(chan error, callers)
-	for range callers {
-		wg.Go(func() {
-			_, err := c.GetGroup(context.Background(), groupID)
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	for _, err := range getGroupConcurrently(c, callers) {
 		assert.NoError(t, err)
 	}
 	assert.Equal(t, int64(2), tokenCalls.Load(), "one renewal for every refused call")
