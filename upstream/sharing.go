@@ -42,6 +42,9 @@ type ReadSharingOptions struct {
 	// its resource. Nil: every read is a collection read, so every write
 	// invalidates every read.
 	Resource func(req *http.Request, body []byte) string
+	// Batched describes the lookups of several resources by id that are
+	// cached entity by entity (nil: none; only with a TTL).
+	Batched *BatchedReads
 }
 
 // ReadSharing is an http.RoundTripper that spends fewer upstream calls on
@@ -66,13 +69,17 @@ type ReadSharingOptions struct {
 // gateway reads its own writes (unless the upstream cannot be asked: then
 // the answer from before the write is served marked stale). Reads made with
 // a context from WithFreshReads skip the cache (mutations read the current
-// version, without joining reads in flight).
+// version, without joining reads in flight). Batched lookups of several
+// resources by id (ReadSharingOptions.Batched) are cached entity by entity
+// (see BatchedReads).
 type ReadSharing struct {
 	next  http.RoundTripper
 	opts  ReadSharingOptions
 	store ReadStore
 	group singleflight.Group
 	gen   atomic.Uint64
+	// batched remembers the ids each batched lookup family served lately.
+	batched *batchedState
 }
 
 // maxReadPOSTBody bounds the body of a read POST the cache keys on; larger
@@ -85,6 +92,12 @@ func NewReadSharing(next http.RoundTripper, o ReadSharingOptions) *ReadSharing {
 	s := &ReadSharing{next: next, opts: o, store: o.Store}
 	if s.store == nil && o.TTL > 0 {
 		s.store = NewMemoryReadStore(o.TTL + o.StaleFor)
+	}
+	if o.TTL <= 0 {
+		s.opts.Batched = nil
+	}
+	if s.opts.Batched != nil {
+		s.batched = newBatchedState()
 	}
 	return s
 }
@@ -103,6 +116,11 @@ func (s *ReadSharing) RoundTrip(req *http.Request) (*http.Response, error) {
 			s.store.Invalidate(s.resource(req, body))
 		}
 		return resp, err
+	}
+	if s.opts.Batched != nil && req.Method == http.MethodGet {
+		if ids, ok := s.opts.Batched.IDs(req); ok && len(ids) > 0 && len(ids) <= s.opts.Batched.MaxIDs {
+			return s.roundTripBatched(req, ids)
+		}
 	}
 	if req.Method == http.MethodPost {
 		req = req.WithContext(context.WithValue(req.Context(), readPOSTKey{}, true))

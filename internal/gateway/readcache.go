@@ -11,6 +11,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/upstream"
+	"github.com/groupdir/gateway/upstream/genesys"
 )
 
 // Defaults of the upstream read cache (docs/batching.md, "Caching and the
@@ -36,7 +37,7 @@ func (g *Gateway) readSharing(name string, next http.RoundTripper) http.RoundTri
 	}
 	switch name {
 	case upstream.Genesys:
-		o.ReadPOST, o.Resource = genesysReadPOST, genesysResource
+		o.ReadPOST, o.Resource, o.Batched = genesysReadPOST, genesysResource, genesys.GroupLookups()
 	case upstream.Usergroups:
 		o.Resource = usergroupResource
 	}

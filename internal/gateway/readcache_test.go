@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,4 +224,142 @@ func TestReadCacheGETAnswersArePrivateWithCredentials(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "private, max-age=5", resp.Header.Get("Cache-Control"))
 	assert.Contains(t, resp.Header.Values("Vary"), "Authorization")
+}
+
+// lookedUp is the ids each batched group lookup the Genesys emulator
+// received since the last reset asked for.
+func (e *testEnv) lookedUp() [][]string {
+	var out [][]string
+	for _, c := range e.genesysKit().Calls() {
+		if c.Route == genesysemu.RouteGetGroups && len(c.Query["id"]) > 0 {
+			out = append(out, c.Query["id"])
+		}
+	}
+	return out
+}
+
+// groupsQuery looks the groups of ids up, each as an aliased group(id:).
+func groupsQuery(ids ...string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i, id := range ids {
+		fmt.Fprintf(&b, " g%d: group(id: %q) { id name description }", i, id)
+	}
+	return b.String() + " }"
+}
+
+func TestReadCacheKeepsGroupLookupsGroupByGroup(t *testing.T) {
+	e := setup(t, map[string]string{"UPSTREAM_READ_CACHE_TTL": "1m"})
+	g1, g2, unknown := demodata.GroupID(1), demodata.GroupID(2), "00000000-0000-4000-8000-00000000beef"
+	read := func(ids ...string) gqlResponse {
+		t.Helper()
+		r := e.post(groupsQuery(ids...), nil)
+		require.Empty(t, r.Errors, string(r.Raw))
+		return r
+	}
+	read(g1)
+	r := read(g1, g2)
+	assert.Equal(t, [][]string{{g1}, {g2}}, e.lookedUp(), "the second lookup asks only for the group not cached")
+	assert.Equal(t, g1, dig(r.Data, "g0", "id"))
+	assert.Equal(t, g2, dig(r.Data, "g1", "id"))
+	read(g2)
+	read(g2, g1)
+	assert.Len(t, e.lookedUp(), 2, "lookups of cached groups make no call, in any order or company")
+
+	r = read(unknown, g1)
+	assert.Nil(t, r.Data["g0"])
+	read(unknown)
+	assert.Equal(t, [][]string{{g1}, {g2}, {unknown}}, e.lookedUp(), "a group not found is kept briefly too")
+
+	m := e.post(`mutation($id: ID!) { updateGroup(id: $id, input: {description: "seen at once"}) { id } }`,
+		map[string]any{"id": g1})
+	require.Empty(t, m.Errors, string(m.Raw))
+	e.resetCalls()
+	r = read(g1, g2)
+	assert.Equal(t, [][]string{{g1}}, e.lookedUp(), "a write ends the freshness of the group it changed, not of others")
+	assert.Equal(t, "seen at once", dig(r.Data, "g0", "description"))
+}
+
+func TestReadCacheRefreshesRecentGroupsInOneCall(t *testing.T) {
+	e := setup(t, map[string]string{"UPSTREAM_READ_CACHE_TTL": "2s"})
+	g1, g2, g3 := demodata.GroupID(1), demodata.GroupID(2), demodata.GroupID(3)
+	read := func(ids ...string) {
+		t.Helper()
+		r := e.post(groupsQuery(ids...), nil)
+		require.Empty(t, r.Errors, string(r.Raw))
+	}
+	start := time.Now()
+	read(g1)
+	read(g2)
+	require.Len(t, e.lookedUp(), 2)
+	time.Sleep(time.Until(start.Add(1100 * time.Millisecond))) // both past half their TTL, still fresh
+	read(g3)
+	calls := e.lookedUp()
+	require.Len(t, calls, 3)
+	assert.ElementsMatch(t, []string{g3, g1, g2}, calls[2], "the call for g3 also refreshes the groups served lately")
+	read(g1, g2, g3)
+	assert.Len(t, e.lookedUp(), 3, "all three are fresh again")
+}
+
+func TestReadCacheServesStaleGroupsOnlyWhenEveryGroupIsKept(t *testing.T) {
+	e := setup(t, map[string]string{"UPSTREAM_READ_CACHE_TTL": "1s", "UPSTREAM_READ_CACHE_STALE": "30s"})
+	g1, g2, g3 := demodata.GroupID(1), demodata.GroupID(2), demodata.GroupID(3)
+	fetched := time.Now()
+	r := e.post(groupsQuery(g1, g2), nil)
+	require.Empty(t, r.Errors)
+	e.genesysKit().Inject(genesysemu.RouteGetGroups, emukit.Fault{Status: http.StatusTooManyRequests, RetryAfter: "60", Times: 100})
+	time.Sleep(time.Until(fetched.Add(1200 * time.Millisecond)))
+
+	r = e.post(groupsQuery(g2, g1), nil)
+	require.Empty(t, r.Errors, "a 429 is answered with the groups kept past their TTL")
+	assert.Equal(t, g2, dig(r.Data, "g0", "id"))
+	assert.Equal(t, g1, dig(r.Data, "g1", "id"))
+	age, ok := dig(r.Extensions, "stale", "ageSeconds").(float64)
+	require.True(t, ok, "the answer is marked stale: %v", r.Extensions)
+	assert.GreaterOrEqual(t, age, 1.0)
+
+	r = e.post(groupsQuery(g1, g3), nil)
+	assert.Equal(t, []string{"RATE_LIMITED", "RATE_LIMITED"}, r.codes(), "g3 was never fetched: the 429 is the answer")
+	assert.NotContains(t, r.Extensions, "stale")
+}
+
+func TestReadCacheGroupLookupsConcurrently(t *testing.T) {
+	e := setup(t, map[string]string{"UPSTREAM_READ_CACHE_TTL": "1m"})
+	const workers, rounds = 8, 12
+	errs := make(chan error, workers*rounds)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				ids := []string{demodata.GroupID((w + i) % 10), demodata.GroupID((w*3 + i) % 10), demodata.GroupID(10 + w)}
+				r, err := e.send(groupsQuery(ids...), nil)
+				if err == nil && len(r.Errors) > 0 {
+					err = fmt.Errorf("errors: %s", r.Raw)
+				}
+				for j, id := range ids {
+					if got := dig(r.Data, fmt.Sprintf("g%d", j), "id"); err == nil && got != id {
+						err = fmt.Errorf("g%d is %v, want %s", j, got, id)
+					}
+				}
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	asked := map[string]int{}
+	for _, ids := range e.lookedUp() {
+		for _, id := range ids {
+			asked[id]++
+		}
+	}
+	assert.Len(t, asked, 18, "every group was fetched")
+	for id, n := range asked {
+		assert.LessOrEqual(t, n, workers, "group %s is fetched about once, not once per lookup", id)
+	}
 }
