@@ -86,7 +86,8 @@ var pages = map[string]page{
 // representations of Query._entities count per batch of 100, a field under
 // a list counts once per item of the list, sized by its own or the nearest
 // enclosing size argument up to the field's largest page, else by the
-// field's default page, listSizes or DefaultListSize), and the usual cost of
+// field's default page, listSizes or DefaultListSize; a fragment on one type
+// of a list of several by listSizes["Type.field.OnType"] when it names it), and the usual cost of
 // writes. Introspection is free.
 func Estimate(op *ast.OperationDefinition, vars map[string]any, listSizes map[string]int) int {
 	e := estimator{vars: vars, listSizes: listSizes}
@@ -131,13 +132,42 @@ func (e *estimator) field(f *ast.Field, items, size int) int {
 	}
 	calls := e.own(f, items, ids)
 	if f.Definition.Type.Elem != nil {
-		n := size
-		if n == 0 {
+		n, sized := size, size > 0
+		if !sized {
 			n = e.listSize(f)
+		}
+		if !sized {
+			return min(calls+e.listOfTypes(f, items, n), ceiling)
 		}
 		items, size = min(items*n, ceiling), 0
 	}
 	return min(calls+e.selectionSet(f.SelectionSet, items, size), ceiling)
+}
+
+// listOfTypes sums the calls of the selections of list f, run items times
+// with n items each, where listSizes may size the items of one type apart
+// ("Query.teams.Group": a fragment on Group runs that many times per item
+// of the list's parent, not n).
+func (e *estimator) listOfTypes(f *ast.Field, items, n int) int {
+	all := min(items*n, ceiling)
+	total := 0
+	for _, sel := range f.SelectionSet {
+		set, on := ast.SelectionSet{sel}, ""
+		switch s := sel.(type) {
+		case *ast.InlineFragment:
+			set, on = s.SelectionSet, s.TypeCondition
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				set, on = s.Definition.SelectionSet, s.Definition.TypeCondition
+			}
+		}
+		runs := all
+		if m, ok := e.listSizes[f.ObjectDefinition.Name+"."+f.Name+"."+on]; ok && on != "" {
+			runs = min(items*m, ceiling)
+		}
+		total = min(total+e.selectionSet(set, runs, 0), ceiling)
+	}
+	return total
 }
 
 // own is the calls f itself makes, run items times; ids is its size

@@ -123,6 +123,11 @@ func TestEstimate(t *testing.T) {
 		op := operation(t, `{ teams { ... on Group { members { total } } } }`)
 		assert.Equal(t, 2+DefaultListSize, Estimate(op, nil, nil))
 		assert.Equal(t, 2+200, Estimate(op, nil, map[string]int{"Query.teams": 200}))
+		sizes := map[string]int{"Query.teams": 200, "Query.teams.Group": 100, "Query.teams.UserGroup": 100}
+		assert.Equal(t, 2+100, Estimate(op, nil, sizes), "the groups of teams, not all its teams")
+		both := operation(t, `{ teams { ...G ... on UserGroup { group { members { total } } } } } fragment G on Group { members { total } }`)
+		assert.Equal(t, 2+100+100+1, Estimate(both, nil, sizes), "each type by its own size; the user groups' groups in one batch")
+		assert.Equal(t, 2+200+200+2, Estimate(both, nil, map[string]int{"Query.teams": 200}))
 	})
 }
 

@@ -121,10 +121,11 @@ func (g *Gateway) graphQL() http.Handler {
 	return h
 }
 
-// listSizes are the item counts the complexity limit assumes for the long
-// lists that take no size argument: teams lists up to 100 teams of each
-// directory.
-var listSizes = map[string]int{"Query.teams": 200}
+// listSizes are the item counts the complexity limit and the call estimate
+// assume for the long lists that take no size argument: teams lists up to
+// 100 teams of each directory (the estimate counts a fragment on one of
+// them by its own 100).
+var listSizes = map[string]int{"Query.teams": 200, "Query.teams.Group": 100, "Query.teams.UserGroup": 100}
 
 // perRequest gives each request its operation deadline and its own loaders
 // (telemetry.Middleware, around it, gives it its upstream call counter).

@@ -798,6 +798,8 @@ func TestOperationsUnderTheCapRun(t *testing.T) {
 		}{
 			{"a page of 25 groups with their members (W3)", w3Query, w3Vars(0), 26},
 			{"a full page of 100 groups with a member page each", membersOfPage(100), nil, 101},
+			// Estimated at 2 + 100 (the groups of teams), not 2 + 200 (all its teams).
+			{"the members of every group of teams", `{ teams { ... on Group { members(pageSize: 1) { total } } } }`, nil, 2 + 100},
 		} {
 			e.resetCalls()
 			r := e.post(tt.query, tt.vars)
