@@ -241,7 +241,7 @@ func (b *bucket) waitShared(ctx context.Context, noWait bool) (waited time.Durat
 func (b *bucket) takeRead(ctx context.Context, noWait bool) (time.Duration, error) {
 	var waited time.Duration
 	for n := 0; ; n++ {
-		d := b.takeReadNow(time.Now(), n == 0)
+		d := b.takeReadNow(time.Now(), n == 0, noWait)
 		if d == 0 {
 			return waited, nil
 		}
@@ -259,15 +259,22 @@ func (b *bucket) takeRead(ctx context.Context, noWait bool) (time.Duration, erro
 
 // takeReadNow takes one call beyond the write reserve when the bucket holds
 // it at now and returns 0, or returns how long until it should, counting
-// the reads waiting ahead (a first try that must wait joins them).
-func (b *bucket) takeReadNow(now time.Time, first bool) time.Duration {
+// the reads waiting ahead (a first try that must wait joins them). A read
+// that has a stale answer to fall back on (stale) takes a call only beyond
+// twice the reserve: while the budget runs low, the calls go to the reads
+// that have nothing to serve, and kept answers are served marked stale.
+func (b *bucket) takeReadNow(now time.Time, first, stale bool) time.Duration {
 	b.mu.Lock() // one read at a time checks and takes
 	defer b.mu.Unlock()
 	ahead := b.waitingReads
 	if !first {
 		ahead-- // this read is one of them
 	}
-	need := float64(b.lim.Burst()/writeReserveShare+1+ahead) - b.lim.TokensAt(now)
+	reserve := b.lim.Burst() / writeReserveShare
+	if stale {
+		reserve *= 2
+	}
+	need := float64(reserve+1+ahead) - b.lim.TokensAt(now)
 	if need <= float64(ahead) && b.lim.AllowN(now, 1) {
 		if !first {
 			b.waitingReads--

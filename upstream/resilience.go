@@ -59,6 +59,13 @@ type ResilienceOptions struct {
 	// RatePerMinute is the call budget per upstream credential: at most this
 	// many calls in any 60-second window.
 	RatePerMinute int
+	// MaxReadWait is the longest a read waits for the rate limiter (0: as
+	// long as its deadline allows): a read the budget cannot let through
+	// sooner is refused at once, so that reads queued for a spent budget
+	// do not hold the gateway's request slots while cached answers could
+	// be served. Writes, and the reads of a mutation, wait up to their
+	// deadline.
+	MaxReadWait time.Duration
 	// MaxConcurrency bounds the calls in flight at once.
 	MaxConcurrency int
 	// SharedRate, when set, holds the rate limiter's buckets for every
@@ -275,9 +282,18 @@ func (r *Resilience) admit(req *http.Request) (done func(*http.Response, error),
 	// A mutation's reads (version, read-back) may spend the write reserve.
 	write := freshReads(req.Context()) ||
 		req.Method != http.MethodGet && req.Method != http.MethodHead && !readPOST(req.Context())
-	waited, err := b.wait(req.Context(), write, preferStale(req.Context()))
+	waitCtx := req.Context()
+	if !write && r.opts.MaxReadWait > 0 {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(waitCtx, r.opts.MaxReadWait)
+		defer cancel()
+	}
+	waited, err := b.wait(waitCtx, write, preferStale(req.Context()))
 	if waited > 0 {
 		r.obs.RateLimitWaited(r.name, waited)
+	}
+	if err != nil && req.Context().Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		err = &waitError{retryAfter: time.Second} // the read's own bound ended a wait the limiter expected to fit
 	}
 	if err != nil {
 		var wait *waitError

@@ -318,6 +318,21 @@ func TestLimiterRefusesAWaitBeyondTheDeadline(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 }
 
+func TestLimiterLeavesALowBudgetToReadsWithNothingToServe(t *testing.T) {
+	b := newLimiter(Genesys, 300, nil).bucket("Bearer a") // a burst of 50, 10 kept for writes
+	now := time.Now()
+	require.True(t, b.lim.AllowN(now, 35))
+	assert.NotZero(t, b.takeReadNow(now, true, true), "a read that has a stale answer leaves the last 20 calls")
+	b.doneWaiting()
+	assert.Zero(t, b.takeReadNow(now, true, false), "a read that has none takes one beyond the write reserve")
+	require.True(t, b.lim.AllowN(now, 4)) // 10 left
+	assert.NotZero(t, b.takeReadNow(now, true, false), "but not from the write reserve")
+	b.doneWaiting()
+
+	full := newLimiter(Genesys, 300, nil).bucket("Bearer b")
+	assert.Zero(t, full.takeReadNow(now, true, true), "with the budget unspent, a kept answer is refreshed")
+}
+
 func TestLimiterKeepsNoCredential(t *testing.T) {
 	l := newLimiter(Genesys, 300, nil)
 	const token = "Bearer canary-token-123"

@@ -393,6 +393,11 @@ func (c *Config) loadAdmission(getenv func(string) string, fail func(string, str
 // write timeout, so the answer can still be written.
 const maxOperationTimeout = writeTimeout - 5*time.Second
 
+// defaultMaxReadWait is how long a read waits at most for a spent upstream
+// budget before it is refused (docs/batching.md, "Caching and the upstream
+// budget", says why).
+const defaultMaxReadWait = 2 * time.Second
+
 // loadResilience reads the upstream resilience settings. In demo mode the
 // rate limiters are off unless set: the emulators have no budget to protect.
 func (c *Config) loadResilience(getenv func(string) string, fail func(string, string, ...any)) {
@@ -403,6 +408,7 @@ func (c *Config) loadResilience(getenv func(string) string, fail func(string, st
 	r.MaxConcurrency = intVar(getenv, fail, "UPSTREAM_MAX_CONCURRENCY", r.MaxConcurrency, 1, 1024)
 	r.BreakerFailures = intVar(getenv, fail, "UPSTREAM_BREAKER_FAILURES", r.BreakerFailures, 0, 1000)
 	r.BreakerOpenTimeout = durationVar(getenv, fail, "UPSTREAM_BREAKER_OPEN_TIMEOUT", r.BreakerOpenTimeout, 10*time.Minute)
+	r.MaxReadWait = durationVar(getenv, fail, "UPSTREAM_RATE_LIMIT_MAX_WAIT", defaultMaxReadWait, maxOperationTimeout)
 	genesysRate, usergroupRate := upstream.DefaultGenesysRatePerMinute, upstream.DefaultUsergroupsRatePerMinute
 	if c.Demo {
 		genesysRate, usergroupRate = 0, 0

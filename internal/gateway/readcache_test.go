@@ -363,3 +363,35 @@ func TestReadCacheGroupLookupsConcurrently(t *testing.T) {
 		assert.LessOrEqual(t, n, workers, "group %s is fetched about once, not once per lookup", id)
 	}
 }
+
+// TestReadsWaitForASpentBudgetOnlySoLong spends the budget beyond the write
+// reserve (60 a minute: a burst of 10, 2 kept for writes, then a call every
+// 1.2 s): the next read waits for it when UPSTREAM_RATE_LIMIT_MAX_WAIT
+// allows 1.2 s, and is refused at once (no call) when it allows less, though
+// its deadline would allow the wait either way.
+func TestReadsWaitForASpentBudgetOnlySoLong(t *testing.T) {
+	for _, c := range []struct {
+		maxWait string
+		waits   bool
+	}{{"3s", true}, {"100ms", false}} {
+		t.Run(c.maxWait, func(t *testing.T) {
+			e := setup(t, map[string]string{"GENESYS_RATE_LIMIT_PER_MINUTE": "60", "UPSTREAM_RATE_LIMIT_MAX_WAIT": c.maxWait,
+				"UPSTREAM_OPERATION_TIMEOUT": "20s", "UPSTREAM_READ_CACHE_TTL": "1m"})
+			const q = `query($id: ID!) { group(id: $id) { id } }`
+			for i := range 8 {
+				r := e.post(q, map[string]any{"id": demodata.GroupID(i)})
+				require.Empty(t, r.Errors, "read %d is within the burst", i)
+			}
+			calls := e.genesysKit().Count(genesysemu.RouteGetGroups)
+			r := e.post(q, map[string]any{"id": demodata.GroupID(8)})
+			if c.waits {
+				require.Empty(t, r.Errors, "the read waits for the next call of the budget")
+				assert.Equal(t, calls+1, e.genesysKit().Count(genesysemu.RouteGetGroups))
+				return
+			}
+			require.Equal(t, []string{"RATE_LIMITED"}, r.codes())
+			assert.NotNil(t, r.Errors[0].Extensions["retryAfter"])
+			assert.Equal(t, calls, e.genesysKit().Count(genesysemu.RouteGetGroups), "no call made")
+		})
+	}
+}
