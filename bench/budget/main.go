@@ -30,7 +30,7 @@ import (
 )
 
 func main() {
-	gateway := flag.String("gateway", "", "the gateway binary (go build -o …)")
+	gateway := flag.String("gateway", "", "the gateway binary (go build -o …; optional with -tailcall)")
 	tailcall := flag.String("tailcall", "", "a tailcall launcher (optional)")
 	tailcallDir := flag.String("tailcall-config", "bench/budget/tailcall", "the Tailcall configuration folder")
 	duration := flag.Duration("duration", time.Minute, "how long requests are sent")
@@ -39,30 +39,42 @@ func main() {
 	genesysBudget := flag.Int("genesys-budget", 300, "Genesys calls per token per minute")
 	usergroupBudget := flag.Int("usergroup-budget", 300, "Usergroup calls per minute")
 	ttl := flag.Duration("ttl", 5*time.Second, "the gateway's read cache TTL and Tailcall's @cache maxAge")
+	stale := flag.Duration("stale", 30*time.Second, "the gateway's UPSTREAM_READ_CACHE_STALE")
+	maxAge := flag.Duration("tailcall-max-age", 0, "Tailcall's @cache maxAge (0: -ttl)")
+	writeRate := flag.Float64("write-rate", 0, "writes per second sent apart from the reads, which -rate then counts alone (0: writes are 2 % of -rate)")
 	actorEvery := flag.Duration("actor", 2*time.Second, "how often the actor changes data upstream")
 	flag.Parse()
-	if *gateway == "" {
-		log.Fatal("-gateway is required")
+	if *gateway == "" && *tailcall == "" {
+		log.Fatal("-gateway or -tailcall is required")
+	}
+	if *maxAge == 0 {
+		*maxAge = *ttl
 	}
 	budgets := budgetbench.Budgets{GenesysPerMinute: *genesysBudget, UsergroupPerMinute: *usergroupBudget}
-	opts := budgetbench.Options{Rate: *rate, Duration: *duration, Users: *users, ActorEvery: *actorEvery, Seed: 18}
-	fmt.Printf("budgets: Genesys %d calls/min per token, Usergroup %d calls/min; mix: %.0f req/s for %s from %d users; cache TTL/maxAge %s; actor every %s\n\n",
-		*genesysBudget, *usergroupBudget, *rate, *duration, *users, *ttl, *actorEvery)
+	opts := budgetbench.Options{Rate: *rate, WriteRate: *writeRate, Duration: *duration, Users: *users, ActorEvery: *actorEvery, Seed: 18}
+	writes := "2 % of them writes"
+	if *writeRate > 0 {
+		writes = fmt.Sprintf("reads, and %.2f writes/s", *writeRate)
+	}
+	fmt.Printf("budgets: Genesys %d calls/min per token, Usergroup %d calls/min; mix: %.0f req/s (%s) for %s from %d users; gateway cache TTL %s + stale %s, Tailcall maxAge %s; actor every %s\n\n",
+		*genesysBudget, *usergroupBudget, *rate, writes, *duration, *users, *ttl, *stale, *maxAge, *actorEvery)
 	var rows, notes []string
-	contenders := []func(*budgetbench.Upstreams, int) (*exec.Cmd, budgetbench.Dialect, error){
-		func(u *budgetbench.Upstreams, port int) (*exec.Cmd, budgetbench.Dialect, error) {
+	var contenders []func(*budgetbench.Upstreams, int) (*exec.Cmd, budgetbench.Dialect, error)
+	if *gateway != "" {
+		contenders = append(contenders, func(u *budgetbench.Upstreams, port int) (*exec.Cmd, budgetbench.Dialect, error) {
 			cmd := exec.Command(*gateway)
 			cmd.Env = os.Environ()
 			for k, v := range u.GatewayEnv(budgets) {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
-			cmd.Env = append(cmd.Env, "LISTEN_ADDR=127.0.0.1:"+strconv.Itoa(port), "UPSTREAM_READ_CACHE_TTL="+ttl.String(), "LOG_LEVEL=warn")
+			cmd.Env = append(cmd.Env, "LISTEN_ADDR=127.0.0.1:"+strconv.Itoa(port), "UPSTREAM_READ_CACHE_TTL="+ttl.String(),
+				"UPSTREAM_READ_CACHE_STALE="+stale.String(), "LOG_LEVEL=warn")
 			return cmd, budgetbench.Gateway, nil
-		},
+		})
 	}
 	if *tailcall != "" {
 		contenders = append(contenders, func(u *budgetbench.Upstreams, port int) (*exec.Cmd, budgetbench.Dialect, error) {
-			dir, err := tailcallConfig(*tailcallDir, u, port, *ttl)
+			dir, err := tailcallConfig(*tailcallDir, u, port, *maxAge)
 			if err != nil {
 				return nil, budgetbench.Dialect{}, err
 			}

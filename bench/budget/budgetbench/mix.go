@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -83,6 +84,10 @@ type Options struct {
 	Dialect Dialect
 	// Rate is the requests sent per second, whatever the answers.
 	Rate float64
+	// WriteRate, when positive, is the writes sent per second apart from
+	// the reads, which Rate then counts alone (a few editors among many
+	// readers); 0: writes are Weights[OpWrite] % of Rate.
+	WriteRate float64
 	// Duration is how long requests are sent.
 	Duration time.Duration
 	// Users is how many simulated users send them (X-Forwarded-For).
@@ -119,6 +124,9 @@ type Result struct {
 	// budget (HTTP 429, RATE_LIMITED), Failed the rest.
 	Sent, Answered, Stale, Refused, Failed int
 	PerOp                                  [numOps]struct{ Sent, Answered int }
+	// Why counts the requests not answered by why: the HTTP status and
+	// the first error's code and extensions.limit, or "timeout".
+	Why map[string]int
 	// GenesysCalls and UsergroupCalls are the calls the emulators got from
 	// the endpoint (the actor's excluded, refused ones included).
 	GenesysCalls, UsergroupCalls int
@@ -146,7 +154,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	g0, u0 := o.Upstreams.Calls()
-	res := Result{Contender: o.Dialect.Name, Duration: o.Duration}
+	res := Result{Contender: o.Dialect.Name, Duration: o.Duration, Why: map[string]int{}}
 	var (
 		mu        sync.Mutex
 		sightings []sighting
@@ -163,15 +171,25 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}()
 	tick := time.NewTicker(time.Duration(float64(time.Second) / o.Rate))
 	defer tick.Stop()
+	var writeTick <-chan time.Time // nil: no writes apart
+	if o.WriteRate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / o.WriteRate))
+		defer t.Stop()
+		writeTick = t.C
+	}
 	for n := 0; ; n++ {
+		var op Op
+		var vars map[string]any
 		select {
 		case <-runCtx.Done():
 		case <-tick.C:
+			op, vars = pick(rng, n, o.WriteRate <= 0)
+		case <-writeTick:
+			op, vars = OpWrite, writeVars(rng, n)
 		}
 		if runCtx.Err() != nil {
 			break
 		}
-		op, vars := pick(rng, n)
 		user := n % max(o.Users, 1)
 		res.Sent++
 		res.PerOp[op].Sent++
@@ -179,6 +197,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		case slots <- struct{}{}:
 		default:
 			res.Failed++
+			res.Why["too many in flight"]++
 			continue
 		}
 		wg.Add(1)
@@ -204,8 +223,10 @@ func Run(ctx context.Context, o Options) (Result, error) {
 				}
 			case a.refused:
 				res.Refused++
+				res.Why[a.why]++
 			default:
 				res.Failed++
+				res.Why[a.why]++
 			}
 		}()
 	}
@@ -219,9 +240,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, nil
 }
 
-// pick draws the n-th request of the mix.
-func pick(rng *rand.Rand, n int) (Op, map[string]any) {
-	w := rng.IntN(100)
+// pick draws the n-th request of the mix, a read unless withWrites.
+func pick(rng *rand.Rand, n int, withWrites bool) (Op, map[string]any) {
+	span := 100
+	if !withWrites {
+		span -= Weights[OpWrite] // OpWrite is the last Op
+	}
+	w := rng.IntN(span)
 	op := Op(0)
 	for ; op < numOps-1 && w >= Weights[op]; op++ {
 		w -= Weights[op]
@@ -240,14 +265,20 @@ func pick(rng *rand.Rand, n int) (Op, map[string]any) {
 	case OpTeams:
 		return op, map[string]any{"term": []string{"1", "2", "Group"}[rng.IntN(3)]}
 	default:
-		return op, map[string]any{"id": demodata.UserGroupID(20 + rng.IntN(10)), "name": "bench-" + strconv.Itoa(n)}
+		return op, writeVars(rng, n)
 	}
+}
+
+// writeVars are the variables of the n-th request, a write.
+func writeVars(rng *rand.Rand, n int) map[string]any {
+	return map[string]any{"id": demodata.UserGroupID(20 + rng.IntN(10)), "name": "bench-" + strconv.Itoa(n)}
 }
 
 // answer is what one request got.
 type answer struct {
 	ok, refused, stale bool
 	data               map[string]any
+	why                string // not ok: the status, code and limit
 }
 
 // send posts one request and classifies the answer.
@@ -261,7 +292,7 @@ func send(ctx context.Context, c *http.Client, url, query string, vars map[strin
 	req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.1.%d.%d", user/250, user%250+1))
 	resp, err := c.Do(req)
 	if err != nil {
-		return answer{}
+		return answer{why: "no answer (" + errKind(err) + ")"}
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -273,17 +304,32 @@ func send(ctx context.Context, c *http.Client, url, query string, vars map[strin
 	}
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil || json.Unmarshal(raw, &out) != nil {
-		return answer{refused: resp.StatusCode == http.StatusTooManyRequests}
+		return answer{refused: resp.StatusCode == http.StatusTooManyRequests, why: fmt.Sprintf("HTTP %d, not JSON", resp.StatusCode)}
 	}
 	if resp.StatusCode == http.StatusOK && len(out.Errors) == 0 && out.Data != nil {
 		_, stale := out.Extensions["stale"]
 		return answer{ok: true, stale: stale, data: out.Data}
 	}
 	refused := resp.StatusCode == http.StatusTooManyRequests
-	for _, e := range out.Errors {
+	why := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	for i, e := range out.Errors {
 		refused = refused || e.Extensions["code"] == "RATE_LIMITED"
+		if i == 0 {
+			why += fmt.Sprintf(" %v", e.Extensions["code"])
+			if l, ok := e.Extensions["limit"]; ok {
+				why += fmt.Sprintf(" (%v)", l)
+			}
+		}
 	}
-	return answer{refused: refused}
+	return answer{refused: refused, why: why}
+}
+
+// errKind names a client error briefly.
+func errKind(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
+		return "timeout"
+	}
+	return "transport error"
 }
 
 // revision reads N from a description "rev-N" (0 for any other).

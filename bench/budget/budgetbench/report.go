@@ -2,6 +2,7 @@ package budgetbench
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -30,5 +31,14 @@ func (r Result) PerOpLine() string {
 	for op := range numOps {
 		parts = append(parts, fmt.Sprintf("%s %d/%d", opNames[op], r.PerOp[op].Answered, r.PerOp[op].Sent))
 	}
-	return r.Contender + " answered per kind: " + strings.Join(parts, ", ") + fmt.Sprintf("; actor changes: %d", r.Changes)
+	line := r.Contender + " answered per kind: " + strings.Join(parts, ", ") + fmt.Sprintf("; actor changes: %d", r.Changes)
+	whys := make([]string, 0, len(r.Why))
+	for why, n := range r.Why {
+		whys = append(whys, fmt.Sprintf("%s %d", why, n))
+	}
+	slices.Sort(whys)
+	if len(whys) > 0 {
+		line += "; not answered: " + strings.Join(whys, ", ")
+	}
+	return line
 }
