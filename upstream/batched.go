@@ -2,10 +2,7 @@ package upstream
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -307,17 +304,12 @@ func (s *ReadSharing) widen(family string, ask []string) []string {
 	return ask
 }
 
-// family keys a batched lookup without its ids: method, path, the other
-// parameters and the credential, hashed as key hashes a read, followed by
-// a separator the resource is appended to.
+// family keys a batched lookup without its ids: method, host, path, the
+// other parameters and the credential's scope, hashed as key hashes a read,
+// followed by a separator the resource is appended to.
 func (s *ReadSharing) family(req *http.Request) string {
 	q := s.opts.Batched.WithIDs(req.URL.Query(), nil)
-	h := sha256.New()
-	for _, part := range []string{req.Method, req.URL.Path, q.Encode(), req.Header.Get("Authorization"), req.Header.Get("Accept")} {
-		_, _ = io.WriteString(h, part)
-		_, _ = h.Write([]byte{0})
-	}
-	return "batched:" + hex.EncodeToString(h.Sum(nil)) + ":"
+	return "batched:" + digest(nil, req.Method, req.URL.Host, req.URL.Path, q.Encode(), s.scope(req), req.Header.Get("Accept")) + ":"
 }
 
 // sortedCopy returns a sorted copy of ss.

@@ -42,6 +42,12 @@ type ReadSharingOptions struct {
 	// its resource. Nil: every read is a collection read, so every write
 	// invalidates every read.
 	Resource func(req *http.Request, body []byte) string
+	// Scope names the credential a request reads with, as far as what it
+	// may see is concerned: answers are shared only within one scope (nil:
+	// the Authorization header, so every token is a scope of its own).
+	// Replicas that each fetch their own token of the same OAuth client
+	// share answers only when Scope names the client rather than the token.
+	Scope func(req *http.Request) string
 	// Batched describes the lookups of several resources by id that are
 	// cached entity by entity (nil: none; only with a TTL).
 	Batched *BatchedReads
@@ -59,8 +65,8 @@ type ReadSharingOptions struct {
 //     limiter, a 429, a 5xx or a transport failure would fail it.
 //
 // The key of both is a hash of the URL (which carries the Usergroup API's
-// credentials), the body of a read POST and the Authorization header (the
-// Genesys token: the caller's own in AUTH_MODE=genesys), so data is never
+// credentials), the body of a read POST and the credential's scope (Scope:
+// by default the Authorization header, the Genesys token), so data is never
 // shared across credentials. Any other request (a write) invalidates the
 // collection reads and the reads of the resource it names (Resource) once
 // it is answered (ReadStore.Invalidate: they are no longer fresh), and
@@ -265,12 +271,26 @@ func (s *ReadSharing) put(req *http.Request, reqBody []byte, gen uint64, key str
 // key hashes what identifies a read and its credential, so that no
 // credential is kept in clear as a map key.
 func (s *ReadSharing) key(req *http.Request, body []byte) string {
+	return digest(body, req.Method, req.URL.String(), s.scope(req), req.Header.Get("Accept"))
+}
+
+// scope is the credential req reads with (ReadSharingOptions.Scope).
+func (s *ReadSharing) scope(req *http.Request) string {
+	if s.opts.Scope != nil {
+		return s.opts.Scope(req)
+	}
+	return req.Header.Get("Authorization")
+}
+
+// digest is the hex SHA-256 of parts, each followed by a NUL byte, and then
+// of tail.
+func digest(tail []byte, parts ...string) string {
 	h := sha256.New()
-	for _, part := range []string{req.Method, req.URL.String(), req.Header.Get("Authorization"), req.Header.Get("Accept")} {
+	for _, part := range parts {
 		_, _ = io.WriteString(h, part)
 		_, _ = h.Write([]byte{0})
 	}
-	_, _ = h.Write(body)
+	_, _ = h.Write(tail)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

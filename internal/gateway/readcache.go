@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/groupdir/gateway/auth"
 	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 )
@@ -38,6 +39,13 @@ func (g *Gateway) readSharing(name string, next http.RoundTripper) http.RoundTri
 	switch name {
 	case upstream.Genesys:
 		o.ReadPOST, o.Resource, o.Batched = genesysReadPOST, genesysResource, genesys.GroupLookups()
+		if g.cfg.AuthMode != auth.ModeGenesys {
+			// Every Genesys call carries a token of the gateway's own OAuth
+			// client: its answers are the client's whatever the token, so
+			// they outlive a token refresh and replicas share them.
+			client := "client " + g.cfg.GenesysClientID
+			o.Scope = func(*http.Request) string { return client }
+		}
 	case upstream.Usergroups:
 		o.Resource = usergroupResource
 	}

@@ -447,3 +447,25 @@ func TestReplicasInvalidateEachOthersReadCache(t *testing.T) {
 		return dig(got.Data, "userGroup", "name") == "Renamed on A" && dig(got.Data, "group", "name") == "Group renamed on A"
 	}, 5*time.Second, 20*time.Millisecond, "B sees A's writes long before its 1 min TTL ends")
 }
+
+// TestReplicasShareTheirReads: with the read cache on, what B read is
+// served by A without an upstream call of its own, group lookups group by
+// group included, so replicas spend the upstream budget once between them.
+func TestReplicasShareTheirReads(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b := replicas(t, rs, map[string]string{"UPSTREAM_READ_CACHE_TTL": "1m"})
+	ug, g1, g2 := demodata.UserGroupID(4), demodata.GroupID(4), demodata.GroupID(5)
+	const read = `query($ug: ID!, $g: ID!) { userGroup(id: $ug) { name } group(id: $g) { name members(pageSize: 5) { total } } }`
+
+	rb := b.post(read, map[string]any{"ug": ug, "g": g1})
+	require.Empty(t, rb.Errors, string(rb.Raw))
+	rb2 := b.post(`query($g: ID!) { group(id: $g) { name } }`, map[string]any{"g": g2})
+	require.Empty(t, rb2.Errors)
+	before := a.apiCalls() // B runs on A's emulators; A fetches its own token
+	ra := a.post(read, map[string]any{"ug": ug, "g": g1})
+	require.Empty(t, ra.Errors, string(ra.Raw))
+	assert.Equal(t, string(dataOf(t, rb)), string(dataOf(t, ra)))
+	ra2 := a.post(groupsQuery(g2, g1), nil)
+	require.Empty(t, ra2.Errors)
+	assert.Equal(t, before, a.apiCalls(), "A serves what B read, without a call")
+}
