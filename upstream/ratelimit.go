@@ -184,7 +184,7 @@ func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, e
 			return 0, err
 		}
 	}
-	if waited, ok, err := b.waitShared(ctx, noWait); ok {
+	if waited, ok, err := b.waitShared(ctx, write, noWait); ok {
 		return pause + waited, err
 	}
 	if !write {
@@ -204,22 +204,56 @@ func (b *bucket) wait(ctx context.Context, write, noWait bool) (time.Duration, e
 	return pause + d, nil
 }
 
-// waitShared is wait's take from the shared bucket; ok is false when there
-// is none or it failed (the local bucket then counts). With noWait a take
-// that would wait is refused at once. The shared bucket keeps no write
-// reserve (docs/batching.md, "Caching and the upstream budget").
-func (b *bucket) waitShared(ctx context.Context, noWait bool) (waited time.Duration, ok bool, err error) {
+// waitShared is wait's take from the shared buckets; ok is false when there
+// are none or Redis failed (the local bucket then counts). With noWait a
+// take that would wait is refused at once. A GCRA in Redis cannot take only
+// beyond a level, so the reserves of the local bucket are rates here: a
+// read first takes from a bucket of the budget less its write reserve, a
+// read that has a stale answer first from one less twice that, and every
+// call then from the whole budget (docs/batching.md, "Caching and the
+// upstream budget").
+func (b *bucket) waitShared(ctx context.Context, write, noWait bool) (waited time.Duration, ok bool, err error) {
 	if b.shared == nil {
 		return 0, false, nil
 	}
 	b.mu.Lock()
 	refill, burst := shapePerMinute(b.allowed)
 	b.mu.Unlock()
+	type tier struct {
+		key    string
+		refill int
+		burst  int
+	}
+	reserved := func(suffix string, shares int) tier {
+		return tier{b.sharedKey + suffix, max(refill*(writeReserveShare-shares)/writeReserveShare, 1),
+			max(burst*(writeReserveShare-shares)/writeReserveShare, 1)}
+	}
+	var tiers []tier
+	if noWait && !write {
+		tiers = append(tiers, reserved(":refresh", 2))
+	}
+	if !write {
+		tiers = append(tiers, reserved(":reads", 1))
+	}
+	tiers = append(tiers, tier{b.sharedKey, refill, burst})
+	for _, t := range tiers {
+		d, ok, err := b.takeShared(ctx, t.key, t.refill, t.burst, noWait)
+		waited += d
+		if !ok || err != nil {
+			return waited, ok, err
+		}
+	}
+	return waited, true, nil
+}
+
+// takeShared takes one call from the shared bucket key, waiting (unless
+// noWait) as long as ctx's deadline allows.
+func (b *bucket) takeShared(ctx context.Context, key string, refill, burst int, noWait bool) (waited time.Duration, ok bool, err error) {
 	for range maxSharedTakes {
-		d, err := b.shared.Take(ctx, b.sharedKey, refill, burst, 1)
+		d, err := b.shared.Take(ctx, key, refill, burst, 1)
 		switch {
 		case err != nil:
-			return 0, false, nil
+			return waited, false, nil
 		case d == 0:
 			return waited, true, nil
 		case noWait || !fits(ctx, d):

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -331,6 +333,37 @@ func TestLimiterLeavesALowBudgetToReadsWithNothingToServe(t *testing.T) {
 
 	full := newLimiter(Genesys, 300, nil).bucket("Bearer b")
 	assert.Zero(t, full.takeReadNow(now, true, true), "with the budget unspent, a kept answer is refreshed")
+}
+
+// takes records the shared buckets a call took from: key, rate, burst.
+type takes struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (f *takes) Take(_ context.Context, key string, perMinute, burst, _ int) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, fmt.Sprintf("%s %d/%d", key[strings.LastIndex(key, ":"):], perMinute, burst))
+	return 0, nil
+}
+
+func TestSharedLimiterKeepsTheReservesAsRates(t *testing.T) {
+	for _, c := range []struct {
+		write, stale bool
+		want         []string
+	}{
+		{true, false, []string{":x 250/50"}},
+		{false, false, []string{":reads 200/40", ":x 250/50"}},
+		{false, true, []string{":refresh 150/30", ":reads 200/40", ":x 250/50"}},
+	} {
+		f := &takes{}
+		b := newLimiter(Genesys, 300, f).bucket("x")
+		b.sharedKey = "upstream:genesys:x"
+		_, err := b.wait(context.Background(), c.write, c.stale)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, f.got, "write %v, stale %v", c.write, c.stale)
+	}
 }
 
 func TestLimiterKeepsNoCredential(t *testing.T) {

@@ -469,3 +469,32 @@ func TestReplicasShareTheirReads(t *testing.T) {
 	require.Empty(t, ra2.Errors)
 	assert.Equal(t, before, a.apiCalls(), "A serves what B read, without a call")
 }
+
+// TestReplicasKeepAWriteReserveOfTheSharedBudget: reads through both
+// replicas spend at most four fifths of a shared Genesys budget (60 a
+// minute: a burst of 10, reads 8), so a mutation still gets its calls at
+// once.
+func TestReplicasKeepAWriteReserveOfTheSharedBudget(t *testing.T) {
+	rs := redistest.Start(t)
+	a, b := replicas(t, rs, map[string]string{"GENESYS_RATE_LIMIT_PER_MINUTE": "60", "UPSTREAM_RATE_LIMIT_MAX_WAIT": "100ms",
+		"AUTH_MODE": "genesys"}) // one caller token, so one Genesys budget for both replicas
+	token := []string{"Authorization", "Bearer demo-admin-token"}
+	const q = `query($id: ID!) { group(id: $id) { id } }`
+	refused := false
+	for i := 0; i < 20 && !refused; i++ {
+		e := []*testEnv{a, b}[i%2]
+		r := e.post(q, map[string]any{"id": demodata.GroupID(i)}, token...)
+		refused = len(r.Errors) > 0
+		if refused {
+			require.Equal(t, []string{"RATE_LIMITED"}, r.codes())
+		}
+	}
+	require.True(t, refused, "reads run out of their share of the budget")
+	reads := a.genesysKit().Count(genesysemu.RouteGetGroups) // B runs on A's emulators
+	// 8 reads of the budget: each replica's check of the caller's token, and
+	// 6 lookups (7 with a refill); without the reserve they would take 10.
+	assert.LessOrEqual(t, reads, 7, "reads leave the write reserve alone, across replicas")
+	r := b.post(`mutation($id: ID!) { updateGroup(id: $id, input: {description: "still writable"}) { description } }`,
+		map[string]any{"id": demodata.GroupID(2)}, token...)
+	require.Empty(t, r.Errors, "the mutation (a version read and a PUT) spends the reserve: %s", r.Raw)
+}
