@@ -224,15 +224,15 @@ func (b *bucket) waitShared(ctx context.Context, write, noWait bool) (waited tim
 		refill int
 		burst  int
 	}
+	reserve := burst / writeReserveShare // as the local bucket's: none for a burst under 5
 	reserved := func(suffix string, shares int) tier {
-		return tier{b.sharedKey + suffix, max(refill*(writeReserveShare-shares)/writeReserveShare, 1),
-			max(burst*(writeReserveShare-shares)/writeReserveShare, 1)}
+		return tier{b.sharedKey + suffix, max(refill-refill*shares/writeReserveShare, 1), max(burst-reserve*shares, 1)}
 	}
 	var tiers []tier
-	if noWait && !write {
+	if noWait && !write && reserve > 0 {
 		tiers = append(tiers, reserved(":refresh", 2))
 	}
-	if !write {
+	if !write && reserve > 0 {
 		tiers = append(tiers, reserved(":reads", 1))
 	}
 	tiers = append(tiers, tier{b.sharedKey, refill, burst})
