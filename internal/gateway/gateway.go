@@ -98,13 +98,14 @@ func (g *Gateway) Server() *http.Server {
 }
 
 // NewLogger returns the logger cfg asks for (LOG_LEVEL, LOG_FORMAT),
-// writing to w.
+// writing to w; the lines logged per failing field are sampled
+// (telemetry.NewSampledHandler).
 func NewLogger(cfg Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogJSON {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(telemetry.NewSampledHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(telemetry.NewSampledHandler(slog.NewTextHandler(w, opts)))
 }
 
 // options are New's settings that do not come from the environment.
