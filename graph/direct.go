@@ -58,7 +58,7 @@ type directSchema struct {
 func (s *directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	if opCtx.Operation.Operation == ast.Query {
-		r := &run{ec: newExecutionContext(opCtx, s.executableSchema, nil), collected: map[collectKey][]graphql.CollectedField{}}
+		r := &run{ec: newExecutionContext(opCtx, s.executableSchema, nil), collected: map[collectKey]*collection{}}
 		if r.supported(s.root, opCtx.Operation.SelectionSet) {
 			s.observe(true)
 			return s.respond(r, opCtx.Operation.SelectionSet)
@@ -90,9 +90,12 @@ func (s *directSchema) respond(r *run, sel ast.SelectionSet) graphql.ResponseHan
 type run struct {
 	ctx       context.Context // the operation's, for errors of the write phase
 	ec        *executionContext
-	collected map[collectKey][]graphql.CollectedField
-	buf       []byte
-	path      []pathStep // the write phase's position, for null errors
+	collected map[collectKey]*collection
+	// last is the collection collect found last: the items of a list ask
+	// for the same one in a row.
+	last *collection
+	buf  []byte
+	path []pathStep // the write phase's position, for null errors
 }
 
 // collectKey names a selection set collected for one object type.
@@ -102,19 +105,45 @@ type collectKey struct {
 	plan  *objectPlan
 }
 
+// collection is a selection set collected for one object type, with the
+// plans of its fields.
+type collection struct {
+	key    collectKey
+	fields []graphql.CollectedField
+	// plans are the fields' plans by index (nil for __typename and for a
+	// field the type does not have).
+	plans []*fieldPlan
+}
+
+// noFields is the collection of an empty selection set.
+var noFields = &collection{}
+
 // collect is graphql.CollectFields, once per selection set and type: the
 // members of a list share one collection.
 func (r *run) collect(sel ast.SelectionSet, p *objectPlan) []graphql.CollectedField {
+	return r.collection(sel, p).fields
+}
+
+// collection returns the collection of sel for p, made once.
+func (r *run) collection(sel ast.SelectionSet, p *objectPlan) *collection {
 	if len(sel) == 0 {
-		return nil
+		return noFields
 	}
 	k := collectKey{unsafe.SliceData(sel), len(sel), p}
-	fields, ok := r.collected[k]
-	if !ok {
-		fields = graphql.CollectFields(r.ec.OperationContext, sel, p.implementors)
-		r.collected[k] = fields
+	if c := r.last; c != nil && c.key == k {
+		return c
 	}
-	return fields
+	c, ok := r.collected[k]
+	if !ok {
+		c = &collection{key: k, fields: graphql.CollectFields(r.ec.OperationContext, sel, p.implementors)}
+		c.plans = make([]*fieldPlan, len(c.fields))
+		for i := range c.fields {
+			c.plans[i] = p.fields[c.fields[i].Name]
+		}
+		r.collected[k] = c
+	}
+	r.last = c
+	return c
 }
 
 // supported reports whether every field the selection asks for, at any
