@@ -94,8 +94,13 @@ type run struct {
 	// last is the collection collect found last: the items of a list ask
 	// for the same one in a row.
 	last *collection
-	buf  []byte
-	path []pathStep // the write phase's position, for null errors
+
+	mu sync.Mutex
+	// contexts are the field contexts built so far, by collected field:
+	// the items of a list share their fields' arguments (see fieldContext).
+	contexts map[*graphql.CollectedField]*graphql.FieldContext
+	buf      []byte
+	path     []pathStep // the write phase's position, for null errors
 }
 
 // collectKey names a selection set collected for one object type.
@@ -263,7 +268,7 @@ func (r *run) call(t task, f *graphql.CollectedField, rf *resolverField, s *slot
 			s.failed = true
 		}
 	}()
-	fc, err := rf.fieldContext(r.ec, t.ctx, *f)
+	fc, err := r.fieldContext(t.ctx, rf, f)
 	if err != nil {
 		s.failed = true
 		return
@@ -283,6 +288,33 @@ func (r *run) call(t task, f *graphql.CollectedField, rf *resolverField, s *slot
 	}
 	fc.Result = res
 	s.ctx, s.value = ctx, reflect.ValueOf(res)
+}
+
+// fieldContext is rf.fieldContext(f): the field's context with its
+// arguments coerced. The items of a list have the same fields (one
+// collection) with the same arguments, so a context built once is copied
+// for the others (the copy's Parent is set by graphql.WithFieldContext). A
+// failure is not kept: each item reports its error with its own path.
+func (r *run) fieldContext(ctx context.Context, rf *resolverField, f *graphql.CollectedField) (*graphql.FieldContext, error) {
+	r.mu.Lock()
+	built := r.contexts[f]
+	r.mu.Unlock()
+	if built != nil {
+		fc := *built
+		return &fc, nil
+	}
+	fc, err := rf.fieldContext(r.ec, ctx, *f)
+	if err != nil {
+		return fc, err
+	}
+	kept := *fc
+	r.mu.Lock()
+	if r.contexts == nil {
+		r.contexts = map[*graphql.CollectedField]*graphql.FieldContext{}
+	}
+	r.contexts[f] = &kept
+	r.mu.Unlock()
+	return fc, nil
 }
 
 // descend returns the objects below a level that have resolver fields to
