@@ -103,8 +103,13 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 // returned (a Resilience refusing the call) is returned as it is.
 func Send(hc *http.Client, upstreamName string, req *http.Request) (*http.Response, error) {
 	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	if !idempotent(req.Method) {
+		// Only a write's failure depends on whether the request went out:
+		// a read is not traced (a request copy, a context and a trace less
+		// per call).
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	}
 	resp, err := hc.Do(req)
 	if err == nil {
 		return resp, nil
