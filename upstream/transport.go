@@ -21,6 +21,12 @@ const (
 	MaxSuccessBody = 5 << 20
 	// MaxErrorBody caps how much of an error body is read.
 	MaxErrorBody = 64 << 10
+	// readBufferSize is each upstream connection's read buffer: an answer
+	// of up to about this size (a page of 25 members is 17 KB) is read in
+	// one system call rather than through net/http's default 4 KB buffer
+	// (on the harness's W3, 0.9 reads per call instead of 1.8). It costs
+	// 28 KB more per open connection (at most MaxConnsPerHost per host).
+	readBufferSize = 32 << 10
 )
 
 // ClientOptions tunes NewHTTPClient. Zero values take the defaults.
@@ -74,6 +80,7 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: o.Timeout,
 		ExpectContinueTimeout: time.Second,
+		ReadBufferSize:        readBufferSize,
 	}
 	if o.Wrap != nil {
 		rt = o.Wrap(rt)
