@@ -18,6 +18,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -202,13 +203,29 @@ func decode(resp *http.Response, body []byte, v any, f Fields, d *decoding) erro
 	if len(body) == 0 || body[0] != '{' {
 		return invalidBody(resp, "")
 	}
-	if l, ok := v.(*UserEntityListing); ok && fastUserPage(body, f, l) {
+	if l, ok := v.(*UserEntityListing); ok && fastUserPage(body, f, pageSizeOf(resp.Request.URL.RawQuery), l) {
 		return nil
 	}
 	if field, err := upstream.Decode(body, v, d.optionsFor(f)); err != nil {
 		return invalidBody(resp, field)
 	}
 	return nil
+}
+
+// pageSizeOf returns the pageSize of a request's query (0 when it has none
+// or not a positive number).
+func pageSizeOf(rawQuery string) int {
+	for rawQuery != "" {
+		var param string
+		param, rawQuery, _ = strings.Cut(rawQuery, "&")
+		if v, ok := strings.CutPrefix(param, "pageSize="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return n
+			}
+			return 0
+		}
+	}
+	return 0
 }
 
 // invalidBody reports a success answer whose body could not be decoded; field

@@ -151,7 +151,7 @@ func BenchmarkDecodeMembersSelected(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var v UserEntityListing
-			if !fastUserPage(data, f, &v) {
+			if !fastUserPage(data, f, 100, &v) {
 				b.Fatal("fastUserPage gave up")
 			}
 		}

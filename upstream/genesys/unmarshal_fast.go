@@ -38,15 +38,16 @@ var (
 // maxFastDepth is the deepest nesting the fast decoding follows.
 const maxFastDepth = 64
 
-// fastUserPage decodes body, a JSON object, into l when f reads only members in fastUserFields, and reports whether
-// it did; when it did not, l is unchanged.
-func fastUserPage(body []byte, f Fields, l *UserEntityListing) bool {
+// fastUserPage decodes body, a JSON object, into l when f reads only
+// members in fastUserFields, and reports whether it did; when it did not, l
+// is unchanged. size is the page size the request asked for (0: unknown).
+func fastUserPage(body []byte, f Fields, size int, l *UserEntityListing) bool {
 	if f.users == 0 || f.users&^fastUserFields != 0 {
 		return false
 	}
 	st := statePool.Get().(*decodeState)
 	st.fields = f
-	s := fastScan{b: body, st: st}
+	s := fastScan{b: body, st: st, size: min(max(size, 0), maxPooledEntities)}
 	var out UserEntityListing
 	ok := s.peek() == '{' && s.object(func(name []byte) bool { return s.pageMember(&out, name) }) && s.end()
 	if ok {
@@ -67,6 +68,9 @@ type fastScan struct {
 	i     int
 	depth int
 	st    *decodeState
+	// size is the page size asked for, the entities' likely number (0:
+	// unknown).
+	size int
 }
 
 // ws skips whitespace.
@@ -374,8 +378,11 @@ func (s *fastScan) pageMember(l *UserEntityListing, name []byte) bool {
 	return s.skip()
 }
 
-// users reads the entities array through the state's scratch, as
-// readEntities does.
+// users reads the entities array. With the page size asked for, the users
+// are read into a slice of that capacity, which becomes the answer's (no
+// copy), unless the page holds less than half of it; otherwise they are
+// read through the state's scratch and copied into a slice of their final
+// length, as readEntities does.
 func (s *fastScan) users(dst *[]User) bool {
 	switch s.peek() {
 	case 'n':
@@ -387,6 +394,9 @@ func (s *fastScan) users(dst *[]User) bool {
 	}
 	st := s.st
 	users := st.users[:0]
+	if s.size > 0 {
+		users = make([]User, 0, s.size)
+	}
 	ok := s.array(func() bool {
 		if s.peek() != '{' {
 			return false
@@ -398,11 +408,17 @@ func (s *fastScan) users(dst *[]User) bool {
 		u := &users[len(users)-1]
 		return s.object(func(name []byte) bool { return s.userMember(u, name) })
 	})
-	st.users = users[:0]
+	if s.size == 0 {
+		st.users = users[:0]
+	}
 	if !ok {
 		return false
 	}
 	st.flush()
+	if s.size > 0 && len(users) >= cap(users)/2 {
+		*dst = users
+		return true
+	}
 	*dst = append(make([]User, 0, len(users)), users...)
 	return true
 }

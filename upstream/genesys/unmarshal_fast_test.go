@@ -22,23 +22,35 @@ var fastSelections = []Fields{
 	NewFields([]string{}, nil),
 }
 
-// fastMatchesUsual decodes body with fastUserPage and, when it takes the
-// page, checks that the usual decoding gives the same page without an
-// error or a drift report. It reports whether fastUserPage took the page.
+// fastSizes are page sizes asked for: unknown, smaller than the pages of
+// the tests, about theirs, larger.
+var fastSizes = []int{0, 1, 20, 200}
+
+// fastMatchesUsual decodes body with fastUserPage, with each of fastSizes,
+// and, when it takes the page, checks that the usual decoding gives the
+// same page without an error or a drift report. It reports whether
+// fastUserPage took the page.
 func fastMatchesUsual(t *testing.T, body []byte, f Fields) bool {
 	t.Helper()
-	var got UserEntityListing
-	if !fastUserPage(body, f, &got) {
-		assert.Equal(t, UserEntityListing{}, got, "a page given up is left as it was")
-		return false
-	}
 	var want UserEntityListing
 	var drift driftLog
 	_, err := upstream.Decode(body, &want, newUnmarshalOptions(f, drift.report))
-	require.NoError(t, err, "the fast decoding took a page the usual one refuses: %s", body)
-	assert.Empty(t, drift.reported(), "the fast decoding took a page with drift: %s", body)
-	assert.Equal(t, want, got, "%s", body)
-	return true
+	took := 0
+	for _, size := range fastSizes {
+		var got UserEntityListing
+		if !fastUserPage(body, f, size, &got) {
+			assert.Equal(t, UserEntityListing{}, got, "a page given up is left as it was")
+			continue
+		}
+		took++
+		require.NoError(t, err, "the fast decoding took a page the usual one refuses: %s", body)
+		assert.Empty(t, drift.reported(), "the fast decoding took a page with drift: %s", body)
+		assert.Equal(t, want, got, "page size %d: %s", size, body)
+	}
+	if took != 0 && took != len(fastSizes) {
+		t.Errorf("the page size asked for changed whether the fast decoding took %s", body)
+	}
+	return took > 0
 }
 
 func TestFastUserPageTakesPlainPages(t *testing.T) {
@@ -93,7 +105,7 @@ func TestFastUserPageGivesUp(t *testing.T) {
 	}
 	page := repeatedPage(t, "members20.json")
 	for _, f := range []Fields{{}, NewFields([]string{"primaryContactInfo"}, nil), NewFields([]string{"manager", "name"}, nil)} {
-		assert.False(t, fastUserPage(page, f, &UserEntityListing{}), "members it does not read")
+		assert.False(t, fastUserPage(page, f, 0, &UserEntityListing{}), "members it does not read")
 	}
 }
 
@@ -106,4 +118,11 @@ func FuzzFastUserPage(f *testing.F) {
 			fastMatchesUsual(t, body, sel)
 		}
 	})
+}
+
+func TestPageSizeOf(t *testing.T) {
+	for q, want := range map[string]int{"pageSize=25&pageNumber=2": 25, "pageNumber=2&pageSize=100": 100, "": 0,
+		"pageNumber=2": 0, "pageSize=-3": 0, "pageSize=x": 0, "apageSize=5&pageSize=7": 7} {
+		assert.Equal(t, want, pageSizeOf(q), q)
+	}
 }
