@@ -118,6 +118,9 @@ type collection struct {
 	// plans are the fields' plans by index (nil for __typename and for a
 	// field the type does not have).
 	plans []*fieldPlan
+	// keys are the fields' response keys as the write phase writes them,
+	// by index: the alias as a JSON string, then a colon.
+	keys [][]byte
 }
 
 // noFields is the collection of an empty selection set.
@@ -142,8 +145,10 @@ func (r *run) collection(sel ast.SelectionSet, p *objectPlan) *collection {
 	if !ok {
 		c = &collection{key: k, fields: graphql.CollectFields(r.ec.OperationContext, sel, p.implementors)}
 		c.plans = make([]*fieldPlan, len(c.fields))
+		c.keys = make([][]byte, len(c.fields))
 		for i := range c.fields {
 			c.plans[i] = p.fields[c.fields[i].Name]
+			c.keys[i] = append(appendString(nil, c.fields[i].Alias), ':')
 		}
 		r.collected[k] = c
 	}

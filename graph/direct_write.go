@@ -35,8 +35,7 @@ func (r *run) object(p *objectPlan, obj reflect.Value, sel ast.SelectionSet, n *
 		if i > 0 {
 			r.buf = append(r.buf, ',')
 		}
-		r.buf = appendString(r.buf, f.Alias)
-		r.buf = append(r.buf, ':')
+		r.buf = append(r.buf, c.keys[i]...)
 		if f.Name == "__typename" {
 			r.buf = appendString(r.buf, p.name)
 			continue
