@@ -234,6 +234,8 @@ type task struct {
 	obj    reflect.Value // addressable struct; invalid for Query
 	fields []graphql.CollectedField
 	n      *node
+	// item is set for an item of a list, whose fields every item shares.
+	item bool
 }
 
 // resolve runs the resolver fields level by level: all of one level at
@@ -273,7 +275,7 @@ func (r *run) call(t task, f *graphql.CollectedField, rf *resolverField, s *slot
 			s.failed = true
 		}
 	}()
-	fc, err := r.fieldContext(t.ctx, rf, f)
+	fc, err := r.fieldContext(t, rf, f)
 	if err != nil {
 		s.failed = true
 		return
@@ -295,12 +297,16 @@ func (r *run) call(t task, f *graphql.CollectedField, rf *resolverField, s *slot
 	s.ctx, s.value = ctx, reflect.ValueOf(res)
 }
 
-// fieldContext is rf.fieldContext(f): the field's context with its
+// fieldContext is rf.fieldContext(f) for t: the field's context with its
 // arguments coerced. The items of a list have the same fields (one
-// collection) with the same arguments, so a context built once is copied
-// for the others (the copy's Parent is set by graphql.WithFieldContext). A
-// failure is not kept: each item reports its error with its own path.
-func (r *run) fieldContext(ctx context.Context, rf *resolverField, f *graphql.CollectedField) (*graphql.FieldContext, error) {
+// collection) with the same arguments, so for them a context built once is
+// copied (the copy's Parent is set by graphql.WithFieldContext); other
+// fields are built each time, as each is built once anyway. A failure is
+// not kept: each item reports its error with its own path.
+func (r *run) fieldContext(t task, rf *resolverField, f *graphql.CollectedField) (*graphql.FieldContext, error) {
+	if !t.item {
+		return rf.fieldContext(r.ec, t.ctx, *f)
+	}
 	r.mu.Lock()
 	built := r.contexts[f]
 	r.mu.Unlock()
@@ -308,7 +314,7 @@ func (r *run) fieldContext(ctx context.Context, rf *resolverField, f *graphql.Co
 		fc := *built
 		return &fc, nil
 	}
-	fc, err := rf.fieldContext(r.ec, ctx, *f)
+	fc, err := rf.fieldContext(r.ec, t.ctx, *f)
 	if err != nil {
 		return fc, err
 	}
@@ -373,7 +379,7 @@ func (r *run) expand(ctx context.Context, vp *valuePlan, v reflect.Value, sel as
 		n := &node{}
 		s.kids[i] = n
 		ictx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &idx, Result: e.Interface()})
-		next = append(next, task{ctx: ictx, plan: vp.elem.object, obj: e, fields: fields, n: n})
+		next = append(next, task{ctx: ictx, plan: vp.elem.object, obj: e, fields: fields, n: n, item: true})
 	}
 	return next
 }
