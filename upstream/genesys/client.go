@@ -203,7 +203,7 @@ func decode(resp *http.Response, body []byte, v any, f Fields, d *decoding) erro
 	if len(body) == 0 || body[0] != '{' {
 		return invalidBody(resp, "")
 	}
-	if l, ok := v.(*UserEntityListing); ok && fastUserPage(body, f, pageSizeOf(resp.Request.URL.RawQuery), l) {
+	if l, ok := v.(*UserEntityListing); ok && fastUserPage(body, f, pageSizeOf(resp.Request), l) {
 		return nil
 	}
 	if field, err := upstream.Decode(body, v, d.optionsFor(f)); err != nil {
@@ -212,10 +212,13 @@ func decode(resp *http.Response, body []byte, v any, f Fields, d *decoding) erro
 	return nil
 }
 
-// pageSizeOf returns the pageSize of a request's query (0 when it has none
-// or not a positive number).
-func pageSizeOf(rawQuery string) int {
-	for rawQuery != "" {
+// pageSizeOf returns the pageSize of req's query (0 when it has none or
+// not a positive number).
+func pageSizeOf(req *http.Request) int {
+	if req == nil || req.URL == nil {
+		return 0
+	}
+	for rawQuery := req.URL.RawQuery; rawQuery != ""; {
 		var param string
 		param, rawQuery, _ = strings.Cut(rawQuery, "&")
 		if v, ok := strings.CutPrefix(param, "pageSize="); ok {

@@ -1,6 +1,8 @@
 package genesys
 
 import (
+	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -123,6 +125,7 @@ func FuzzFastUserPage(f *testing.F) {
 func TestPageSizeOf(t *testing.T) {
 	for q, want := range map[string]int{"pageSize=25&pageNumber=2": 25, "pageNumber=2&pageSize=100": 100, "": 0,
 		"pageNumber=2": 0, "pageSize=-3": 0, "pageSize=x": 0, "apageSize=5&pageSize=7": 7} {
-		assert.Equal(t, want, pageSizeOf(q), q)
+		assert.Equal(t, want, pageSizeOf(&http.Request{URL: &url.URL{RawQuery: q}}), q)
 	}
+	assert.Zero(t, pageSizeOf(nil))
 }
