@@ -110,11 +110,14 @@ type collectKey struct {
 	plan  *objectPlan
 }
 
-// collection is a selection set collected for one object type, with the
-// plans of its fields.
+// collection is a selection set collected for one object type.
 type collection struct {
 	key    collectKey
 	fields []graphql.CollectedField
+	// writes counts the objects the write phase wrote with the collection.
+	// From the second (the items of a list), it writes them with plans and
+	// keys, made once (prepare).
+	writes int
 	// plans are the fields' plans by index (nil for __typename and for a
 	// field the type does not have).
 	plans []*fieldPlan
@@ -123,8 +126,23 @@ type collection struct {
 	keys [][]byte
 }
 
-// noFields is the collection of an empty selection set.
-var noFields = &collection{}
+// prepare makes the collection's plans and keys, for the objects of p.
+func (c *collection) prepare(p *objectPlan) {
+	c.plans = make([]*fieldPlan, len(c.fields))
+	ends := make([]int, len(c.fields))
+	var buf []byte
+	for i := range c.fields {
+		c.plans[i] = p.fields[c.fields[i].Name]
+		buf = append(appendString(buf, c.fields[i].Alias), ':')
+		ends[i] = len(buf)
+	}
+	c.keys = make([][]byte, len(c.fields))
+	start := 0
+	for i, end := range ends {
+		c.keys[i] = buf[start:end:end]
+		start = end
+	}
+}
 
 // collect is graphql.CollectFields, once per selection set and type: the
 // members of a list share one collection.
@@ -135,7 +153,7 @@ func (r *run) collect(sel ast.SelectionSet, p *objectPlan) []graphql.CollectedFi
 // collection returns the collection of sel for p, made once.
 func (r *run) collection(sel ast.SelectionSet, p *objectPlan) *collection {
 	if len(sel) == 0 {
-		return noFields
+		return &collection{}
 	}
 	k := collectKey{unsafe.SliceData(sel), len(sel), p}
 	if c := r.last; c != nil && c.key == k {
@@ -144,12 +162,6 @@ func (r *run) collection(sel ast.SelectionSet, p *objectPlan) *collection {
 	c, ok := r.collected[k]
 	if !ok {
 		c = &collection{key: k, fields: graphql.CollectFields(r.ec.OperationContext, sel, p.implementors)}
-		c.plans = make([]*fieldPlan, len(c.fields))
-		c.keys = make([][]byte, len(c.fields))
-		for i := range c.fields {
-			c.plans[i] = p.fields[c.fields[i].Name]
-			c.keys[i] = append(appendString(nil, c.fields[i].Alias), ':')
-		}
 		r.collected[k] = c
 	}
 	r.last = c

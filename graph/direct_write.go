@@ -28,6 +28,9 @@ type pathStep struct {
 // object's bytes are then gone and the caller decides what null means).
 func (r *run) object(p *objectPlan, obj reflect.Value, sel ast.SelectionSet, n *node) bool {
 	c := r.collection(sel, p)
+	if c.writes++; c.writes == 2 {
+		c.prepare(p)
+	}
 	start := len(r.buf)
 	r.buf = append(r.buf, '{')
 	for i := range c.fields {
@@ -35,12 +38,18 @@ func (r *run) object(p *objectPlan, obj reflect.Value, sel ast.SelectionSet, n *
 		if i > 0 {
 			r.buf = append(r.buf, ',')
 		}
-		r.buf = append(r.buf, c.keys[i]...)
+		var fp *fieldPlan
+		if c.plans != nil {
+			r.buf = append(r.buf, c.keys[i]...)
+			fp = c.plans[i]
+		} else {
+			r.buf = append(appendString(r.buf, f.Alias), ':')
+			fp = p.fields[f.Name]
+		}
 		if f.Name == "__typename" {
 			r.buf = appendString(r.buf, p.name)
 			continue
 		}
-		fp := c.plans[i]
 		r.path = append(r.path, pathStep{object: p.name, field: f, method: fp.method >= 0})
 		ok := r.field(fp, obj, f, n.slot(f.Alias))
 		r.path = r.path[:len(r.path)-1]
