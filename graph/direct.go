@@ -58,7 +58,7 @@ type directSchema struct {
 func (s *directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	if opCtx.Operation.Operation == ast.Query {
-		r := &run{ec: newExecutionContext(opCtx, s.executableSchema, nil), collected: map[collectKey][]graphql.CollectedField{}}
+		r := &run{ec: newExecutionContext(opCtx, s.executableSchema, nil), collected: map[collectKey]*collection{}}
 		if r.supported(s.root, opCtx.Operation.SelectionSet) {
 			s.observe(true)
 			return s.respond(r, opCtx.Operation.SelectionSet)
@@ -90,9 +90,17 @@ func (s *directSchema) respond(r *run, sel ast.SelectionSet) graphql.ResponseHan
 type run struct {
 	ctx       context.Context // the operation's, for errors of the write phase
 	ec        *executionContext
-	collected map[collectKey][]graphql.CollectedField
-	buf       []byte
-	path      []pathStep // the write phase's position, for null errors
+	collected map[collectKey]*collection
+	// last is the collection collect found last: the items of a list ask
+	// for the same one in a row.
+	last *collection
+
+	mu sync.Mutex
+	// contexts are the field contexts built so far, by collected field:
+	// the items of a list share their fields' arguments (see fieldContext).
+	contexts map[*graphql.CollectedField]*graphql.FieldContext
+	buf      []byte
+	path     []pathStep // the write phase's position, for null errors
 }
 
 // collectKey names a selection set collected for one object type.
@@ -102,19 +110,62 @@ type collectKey struct {
 	plan  *objectPlan
 }
 
+// collection is a selection set collected for one object type.
+type collection struct {
+	key    collectKey
+	fields []graphql.CollectedField
+	// writes counts the objects the write phase wrote with the collection.
+	// From the second (the items of a list), it writes them with plans and
+	// keys, made once (prepare).
+	writes int
+	// plans are the fields' plans by index (nil for __typename and for a
+	// field the type does not have).
+	plans []*fieldPlan
+	// keys are the fields' response keys as the write phase writes them,
+	// by index: the alias as a JSON string, then a colon.
+	keys [][]byte
+}
+
+// prepare makes the collection's plans and keys, for the objects of p.
+func (c *collection) prepare(p *objectPlan) {
+	c.plans = make([]*fieldPlan, len(c.fields))
+	ends := make([]int, len(c.fields))
+	var buf []byte
+	for i := range c.fields {
+		c.plans[i] = p.fields[c.fields[i].Name]
+		buf = append(appendString(buf, c.fields[i].Alias), ':')
+		ends[i] = len(buf)
+	}
+	c.keys = make([][]byte, len(c.fields))
+	start := 0
+	for i, end := range ends {
+		c.keys[i] = buf[start:end:end]
+		start = end
+	}
+}
+
 // collect is graphql.CollectFields, once per selection set and type: the
 // members of a list share one collection.
 func (r *run) collect(sel ast.SelectionSet, p *objectPlan) []graphql.CollectedField {
+	return r.collection(sel, p).fields
+}
+
+// collection returns the collection of sel for p, made once.
+func (r *run) collection(sel ast.SelectionSet, p *objectPlan) *collection {
 	if len(sel) == 0 {
-		return nil
+		return &collection{}
 	}
 	k := collectKey{unsafe.SliceData(sel), len(sel), p}
-	fields, ok := r.collected[k]
-	if !ok {
-		fields = graphql.CollectFields(r.ec.OperationContext, sel, p.implementors)
-		r.collected[k] = fields
+	if c := r.last; c != nil && c.key == k {
+		return c
 	}
-	return fields
+	c, ok := r.collected[k]
+	if !ok {
+		c = &collection{key: k, fields: graphql.CollectFields(r.ec.OperationContext, sel, p.implementors)}
+		r.collected[k] = c
+	}
+	r.last = c
+	return c
 }
 
 // supported reports whether every field the selection asks for, at any
@@ -195,6 +246,8 @@ type task struct {
 	obj    reflect.Value // addressable struct; invalid for Query
 	fields []graphql.CollectedField
 	n      *node
+	// item is set for an item of a list, whose fields every item shares.
+	item bool
 }
 
 // resolve runs the resolver fields level by level: all of one level at
@@ -234,7 +287,7 @@ func (r *run) call(t task, f *graphql.CollectedField, rf *resolverField, s *slot
 			s.failed = true
 		}
 	}()
-	fc, err := rf.fieldContext(r.ec, t.ctx, *f)
+	fc, err := r.fieldContext(t, rf, f)
 	if err != nil {
 		s.failed = true
 		return
@@ -254,6 +307,37 @@ func (r *run) call(t task, f *graphql.CollectedField, rf *resolverField, s *slot
 	}
 	fc.Result = res
 	s.ctx, s.value = ctx, reflect.ValueOf(res)
+}
+
+// fieldContext is rf.fieldContext(f) for t: the field's context with its
+// arguments coerced. The items of a list have the same fields (one
+// collection) with the same arguments, so for them a context built once is
+// copied (the copy's Parent is set by graphql.WithFieldContext); other
+// fields are built each time, as each is built once anyway. A failure is
+// not kept: each item reports its error with its own path.
+func (r *run) fieldContext(t task, rf *resolverField, f *graphql.CollectedField) (*graphql.FieldContext, error) {
+	if !t.item {
+		return rf.fieldContext(r.ec, t.ctx, *f)
+	}
+	r.mu.Lock()
+	built := r.contexts[f]
+	r.mu.Unlock()
+	if built != nil {
+		fc := *built
+		return &fc, nil
+	}
+	fc, err := rf.fieldContext(r.ec, t.ctx, *f)
+	if err != nil {
+		return fc, err
+	}
+	kept := *fc
+	r.mu.Lock()
+	if r.contexts == nil {
+		r.contexts = map[*graphql.CollectedField]*graphql.FieldContext{}
+	}
+	r.contexts[f] = &kept
+	r.mu.Unlock()
+	return fc, nil
 }
 
 // descend returns the objects below a level that have resolver fields to
@@ -307,7 +391,7 @@ func (r *run) expand(ctx context.Context, vp *valuePlan, v reflect.Value, sel as
 		n := &node{}
 		s.kids[i] = n
 		ictx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &idx, Result: e.Interface()})
-		next = append(next, task{ctx: ictx, plan: vp.elem.object, obj: e, fields: fields, n: n})
+		next = append(next, task{ctx: ictx, plan: vp.elem.object, obj: e, fields: fields, n: n, item: true})
 	}
 	return next
 }

@@ -27,21 +27,29 @@ type pathStep struct {
 // object writes an object; false when a non-null field of it is null (the
 // object's bytes are then gone and the caller decides what null means).
 func (r *run) object(p *objectPlan, obj reflect.Value, sel ast.SelectionSet, n *node) bool {
-	fields := r.collect(sel, p)
+	c := r.collection(sel, p)
+	if c.writes++; c.writes == 2 {
+		c.prepare(p)
+	}
 	start := len(r.buf)
 	r.buf = append(r.buf, '{')
-	for i := range fields {
-		f := &fields[i]
+	for i := range c.fields {
+		f := &c.fields[i]
 		if i > 0 {
 			r.buf = append(r.buf, ',')
 		}
-		r.buf = appendString(r.buf, f.Alias)
-		r.buf = append(r.buf, ':')
+		var fp *fieldPlan
+		if c.plans != nil {
+			r.buf = append(r.buf, c.keys[i]...)
+			fp = c.plans[i]
+		} else {
+			r.buf = append(appendString(r.buf, f.Alias), ':')
+			fp = p.fields[f.Name]
+		}
 		if f.Name == "__typename" {
 			r.buf = appendString(r.buf, p.name)
 			continue
 		}
-		fp := p.fields[f.Name]
 		r.path = append(r.path, pathStep{object: p.name, field: f, method: fp.method >= 0})
 		ok := r.field(fp, obj, f, n.slot(f.Alias))
 		r.path = r.path[:len(r.path)-1]

@@ -2,7 +2,10 @@ package telemetry
 
 import (
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -19,7 +22,7 @@ import (
 // W3C traceparent header. Token requests are also counted apart.
 func (t *Telemetry) UpstreamTransport(name string) func(http.RoundTripper) http.RoundTripper {
 	return func(next http.RoundTripper) http.RoundTripper {
-		return upstream.CountCalls(name, &upstreamTransport{t: t, name: name, next: next})
+		return upstream.CountCalls(name, &upstreamTransport{t: t, name: name, next: next, series: map[seriesKey]series{}})
 	}
 }
 
@@ -27,6 +30,44 @@ type upstreamTransport struct {
 	t    *Telemetry
 	name string
 	next http.RoundTripper
+
+	// series are the metric series of each operation and outcome, looked
+	// up once rather than by label values at every attempt.
+	mu     sync.RWMutex
+	series map[seriesKey]series
+}
+
+// seriesKey is an operation (a bounded label) and an attempt's outcome.
+type seriesKey struct {
+	op     string
+	status int
+	failed bool
+}
+
+// series are the request counter and the duration histogram of one
+// seriesKey.
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// seriesOf returns the series of op's attempt that ended with status or
+// err.
+func (u *upstreamTransport) seriesOf(op string, status int, err error) series {
+	k := seriesKey{op, status, err != nil}
+	u.mu.RLock()
+	s, ok := u.series[k]
+	u.mu.RUnlock()
+	if ok {
+		return s
+	}
+	m := u.t.metrics
+	s = series{m.upstreamRequests.WithLabelValues(u.name, op, statusLabel(status, err)),
+		m.upstreamDuration.WithLabelValues(u.name, op)}
+	u.mu.Lock()
+	u.series[k] = s
+	u.mu.Unlock()
+	return s
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -43,15 +84,15 @@ func (u *upstreamTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if resp != nil {
 		status = resp.StatusCode
 	}
-	m := u.t.metrics
-	m.upstreamRequests.WithLabelValues(u.name, op, statusLabel(status, err)).Inc()
-	m.upstreamDuration.WithLabelValues(u.name, op).Observe(elapsed.Seconds())
+	s := u.seriesOf(op, status, err)
+	s.requests.Inc()
+	s.duration.Observe(elapsed.Seconds())
 	if isTokenRequest(op) {
 		result := "failure"
 		if err == nil && status >= 200 && status < 300 {
 			result = "success"
 		}
-		m.tokenRequests.WithLabelValues(result).Inc()
+		u.t.metrics.tokenRequests.WithLabelValues(result).Inc()
 	}
 	if span != nil {
 		endClientSpan(span, status, err)

@@ -21,6 +21,12 @@ const (
 	MaxSuccessBody = 5 << 20
 	// MaxErrorBody caps how much of an error body is read.
 	MaxErrorBody = 64 << 10
+	// readBufferSize is each upstream connection's read buffer: an answer
+	// of up to about this size (a page of 25 members is 17 KB) is read in
+	// one system call rather than through net/http's default 4 KB buffer
+	// (on the harness's W3, 0.9 reads per call instead of 1.8). It costs
+	// 28 KB more per open connection (at most MaxConnsPerHost per host).
+	readBufferSize = 32 << 10
 )
 
 // ClientOptions tunes NewHTTPClient. Zero values take the defaults.
@@ -74,6 +80,7 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: o.Timeout,
 		ExpectContinueTimeout: time.Second,
+		ReadBufferSize:        readBufferSize,
 	}
 	if o.Wrap != nil {
 		rt = o.Wrap(rt)
@@ -103,8 +110,13 @@ func NewHTTPClient(o ClientOptions) *http.Client {
 // returned (a Resilience refusing the call) is returned as it is.
 func Send(hc *http.Client, upstreamName string, req *http.Request) (*http.Response, error) {
 	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	if !idempotent(req.Method) {
+		// Only a write's failure depends on whether the request went out:
+		// a read is not traced (a request copy, a context and a trace less
+		// per call).
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
+		req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+	}
 	resp, err := hc.Do(req)
 	if err == nil {
 		return resp, nil

@@ -161,7 +161,7 @@ func readGET(r *http.Request) (*incoming, *refusal) {
 // reading the first query could be bypassed (red team case 22). Invalid
 // UTF-8 is replaced, as encoding/json does.
 func decodeOne(data []byte, v any) *refusal {
-	dec := jsontext.NewDecoder(bytes.NewReader(data), requestOptions)
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data), requestOptions)
 	if err := jsonv2.UnmarshalDecode(dec, v, requestOptions); err != nil {
 		if errors.Is(err, jsontext.ErrDuplicateName) {
 			return badRequest(http.StatusBadRequest, msgDuplicateName)

@@ -70,10 +70,9 @@ func writeResponse(w http.ResponseWriter, media string, resp *graphql.Response) 
 		writeJSON(w, media, http.StatusOK, resp)
 		return
 	}
-	// The errors and extensions are encoded first, so that the answer is
-	// copied once, into a buffer of its final size: the cost extension
-	// alone outgrew a fixed margin, and growing the buffer copied the data
-	// a second time.
+	// The errors and extensions are encoded first (a failure falls back to
+	// writeJSON), then the answer is written in three parts: the data as
+	// it is, without a copy into a buffer of the answer's size.
 	var errs, ext []byte
 	if len(resp.Errors) > 0 {
 		var err error
@@ -89,22 +88,26 @@ func writeResponse(w http.ResponseWriter, media string, resp *graphql.Response) 
 			return
 		}
 	}
-	b := make([]byte, 0, len(`{"errors":,"data":null,"extensions":}`)+len(errs)+len(resp.Data)+len(ext))
-	b = append(b, '{')
+	head := make([]byte, 0, len(`{"errors":,"data":`)+len(errs))
+	head = append(head, '{')
 	if errs != nil {
-		b = append(append(append(b, `"errors":`...), errs...), ',')
+		head = append(append(append(head, `"errors":`...), errs...), ',')
 	}
-	b = append(b, `"data":`...)
-	if len(resp.Data) == 0 {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, resp.Data...)
+	head = append(head, `"data":`...)
+	data := []byte(resp.Data)
+	if len(data) == 0 {
+		data = []byte("null")
 	}
+	tail := make([]byte, 0, len(`,"extensions":}`)+len(ext))
 	if ext != nil {
-		b = append(append(b, `,"extensions":`...), ext...)
+		tail = append(append(tail, `,"extensions":`...), ext...)
 	}
-	b = append(b, '}')
+	tail = append(tail, '}')
 	w.Header().Set("Content-Type", media+"; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	for _, part := range [][]byte{head, data, tail} {
+		if _, err := w.Write(part); err != nil {
+			return
+		}
+	}
 }

@@ -48,10 +48,10 @@ type Options struct {
 // Loaders are the dataloaders of one request.
 type Loaders struct {
 	groupByID       *dataloader.Loader[string, *genesys.Group]
-	groupByJabberID *dataloader.Loader[string, *genesys.Group]
-	userGroupByID   *dataloader.Loader[string, *usergroups.UserGroup]
-	userGroupsByExt *dataloader.Loader[string, []usergroups.UserGroup]
-	members         *dataloader.Loader[MembersKey, *genesys.UserEntityListing]
+	groupByJabberID *perKey[string, *genesys.Group]
+	userGroupByID   *perKey[string, *usergroups.UserGroup]
+	userGroupsByExt *perKey[string, []usergroups.UserGroup]
+	members         *perKey[MembersKey, *genesys.UserEntityListing]
 
 	// fetchGroups is the batch function of groupByID, also used by
 	// PrefetchGroups.
@@ -92,24 +92,24 @@ func New(g *genesys.Client, u *usergroups.Client, o Options) *Loaders {
 		dataloader.WithBatchCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
 		dataloader.WithInputCapacity[string, *genesys.Group](MaxGroupIDsPerCall),
 		dataloader.WithWait[string, *genesys.Group](o.Wait))
-	l.groupByJabberID = perKey(o, "groupByJabberId", func(ctx context.Context, jid string) (*genesys.Group, error) {
+	l.groupByJabberID = newPerKey(o, "groupByJabberId", func(ctx context.Context, jid string) (*genesys.Group, error) {
 		return groupByJabberID(ctx, g, jid, l)
 	})
-	l.userGroupByID = perKey(o, "userGroup", func(ctx context.Context, key string) (*usergroups.UserGroup, error) {
+	l.userGroupByID = newPerKey(o, "userGroup", func(ctx context.Context, key string) (*usergroups.UserGroup, error) {
 		ug, err := u.Get(ctx, l.userGroupID(key))
 		if errors.Is(err, upstream.ErrNotFound) {
 			return nil, nil
 		}
 		return ug, err
 	})
-	l.userGroupsByExt = perKey(o, "userGroupsByExternalId", func(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
+	l.userGroupsByExt = newPerKey(o, "userGroupsByExternalId", func(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
 		res, err := u.Search(ctx, usergroups.SearchOptions{ExternalID: ext, PageSize: userGroupsPerExternalID})
 		if err != nil {
 			return nil, err
 		}
 		return res.UserGroups, nil
 	})
-	l.members = perKey(o, "members", func(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
+	l.members = newPerKey(o, "members", func(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
 		opts := genesys.MembersOptions{PageSize: k.PageSize, PageNumber: k.PageNumber, SortOrder: k.SortOrder}
 		if k.Expand != "" {
 			opts.Expand = strings.Split(k.Expand, ",")
@@ -171,7 +171,7 @@ func (l *Loaders) Group(ctx context.Context, id string) (*genesys.Group, error) 
 
 // GroupByJabberID returns the group whose chat has jabberID, or nil.
 func (l *Loaders) GroupByJabberID(ctx context.Context, jabberID string) (*genesys.Group, error) {
-	return load(ctx, l.groupByJabberID, jabberID)
+	return l.groupByJabberID.Load(ctx, jabberID)
 }
 
 // UserGroup returns the user group with id, or nil when none has it. Ids
@@ -184,7 +184,7 @@ func (l *Loaders) UserGroup(ctx context.Context, id string) (*usergroups.UserGro
 		l.userGroupIDs[key] = id
 	}
 	l.mu.Unlock()
-	return load(ctx, l.userGroupByID, key)
+	return l.userGroupByID.Load(ctx, key)
 }
 
 // userGroupID returns the spelling of the user-group id whose key is key.
@@ -196,14 +196,14 @@ func (l *Loaders) userGroupID(key string) string {
 
 // UserGroupsByExternalID returns the user groups whose ExternalId is ext.
 func (l *Loaders) UserGroupsByExternalID(ctx context.Context, ext string) ([]usergroups.UserGroup, error) {
-	return load(ctx, l.userGroupsByExt, ext)
+	return l.userGroupsByExt.Load(ctx, ext)
 }
 
 // Members returns one page of a group's members. The same page asked twice
 // in a request (say by the group resolver, to learn whether the group
 // exists, and by the members field) costs one call.
 func (l *Loaders) Members(ctx context.Context, k MembersKey) (*genesys.UserEntityListing, error) {
-	return load(ctx, l.members, k)
+	return l.members.Load(ctx, k)
 }
 
 // PrefetchGroups starts the lookup of ids now, in one call per
@@ -247,7 +247,7 @@ func (l *Loaders) forgetPrefetch(id string, p *prefetch) {
 
 // PrefetchMembers starts the members pages of keys now, without waiting.
 func (l *Loaders) PrefetchMembers(ctx context.Context, keys []MembersKey) {
-	l.members.LoadMany(ctx, keys)
+	l.members.Prefetch(ctx, keys)
 }
 
 // PrimeGroups stores groups fetched some other way (a page, a search), so
@@ -270,7 +270,7 @@ func (l *Loaders) ForgetGroup(ctx context.Context, id string) {
 // ForgetUserGroup drops what the request knows about user group id and the
 // ExternalId lookups, after a write.
 func (l *Loaders) ForgetUserGroup(ctx context.Context, id string) {
-	l.userGroupByID.Clear(ctx, upstream.OpaqueIDKey(id))
+	l.userGroupByID.Clear(upstream.OpaqueIDKey(id))
 	l.userGroupsByExt.ClearAll()
 }
 
@@ -331,20 +331,4 @@ func groupByJabberID(ctx context.Context, g *genesys.Client, jid string, l *Load
 	grp := &page.Entities[0]
 	l.groupByID.Prime(ctx, grp.ID, grp)
 	return grp, nil
-}
-
-// perKey returns a loader that calls fetch once per key (the API has no
-// call for several): each key is its own batch, sent at once (a batch
-// window would only delay it), through an input channel of one (the
-// default holds 1,000 requests: 8 KiB per batch). Identical keys still
-// share one call through the loader's cache.
-func perKey[K comparable, V any](o Options, name string, fetch func(context.Context, K) (V, error)) *dataloader.Loader[K, V] {
-	return dataloader.NewBatchedLoader(observed(o, name, func(ctx context.Context, keys []K) []*dataloader.Result[V] {
-		out := make([]*dataloader.Result[V], len(keys))
-		for i, k := range keys {
-			v, err := fetch(ctx, k)
-			out[i] = &dataloader.Result[V]{Data: v, Error: err}
-		}
-		return out
-	}), dataloader.WithBatchCapacity[K, V](1), dataloader.WithInputCapacity[K, V](1))
 }

@@ -315,3 +315,45 @@ func TestPerKeyLookupsShareOneCallPerKey(t *testing.T) {
 	assert.Equal(t, 1, f.uk.Count(usergroupsemu.RouteSearch))
 	assert.Equal(t, []int{1}, f.observed("members"), "each key is its own batch")
 }
+
+func TestMembersPagesShareOneCallAndFailuresAreForgotten(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	l := f.loaders(0)
+
+	// Askers of one page while its call is under way wait for that call.
+	key := loaders.MembersKey{GroupID: demodata.GroupID(1), PageSize: 25, PageNumber: 1}
+	f.gk.Inject(genesysemu.RouteGetMembers, emukit.Fault{Latency: 200 * time.Millisecond, Times: 1})
+	l.PrefetchMembers(ctx, []loaders.MembersKey{key})
+	errs := make(chan error, 8)
+	for range cap(errs) {
+		go func() {
+			_, err := l.Members(ctx, key)
+			errs <- err
+		}()
+	}
+	timeout := time.After(testWait)
+	for range cap(errs) {
+		select {
+		case err := <-errs:
+			require.NoError(t, err)
+		case <-timeout:
+			t.Fatal("lookups did not finish")
+		}
+	}
+	assert.Equal(t, 1, f.gk.Count(genesysemu.RouteGetMembers))
+
+	// A failed page is asked again, prefetched or not.
+	other := loaders.MembersKey{GroupID: demodata.GroupID(2), PageSize: 25, PageNumber: 1}
+	f.gk.Inject(genesysemu.RouteGetMembers, emukit.Fault{Status: http.StatusServiceUnavailable, Times: 2})
+	l.PrefetchMembers(ctx, []loaders.MembersKey{other})
+	_, err := l.Members(ctx, other)
+	require.Error(t, err)
+	_, err = l.Members(ctx, other)
+	require.Error(t, err)
+	page, err := l.Members(ctx, other)
+	require.NoError(t, err)
+	assert.Len(t, page.Entities, demodata.Demo.MembersPerGroup)
+	assert.Equal(t, 4, f.gk.Count(genesysemu.RouteGetMembers))
+	assert.Equal(t, []int{1, 1, 1, 1}, f.observed("members"))
+}

@@ -91,13 +91,16 @@ func prefetchMembers(ctx context.Context, groups []genesys.Group) {
 	if members == nil {
 		return
 	}
-	keys := make([]loaders.MembersKey, 0, len(groups))
-	for _, g := range groups {
-		key, ok := membersFieldKey(oc, *members, g.ID)
-		if !ok {
-			return
-		}
-		keys = append(keys, key)
+	// The arguments and the selection are the same for every group: the
+	// key is made once, then given each group's id.
+	key, ok := membersFieldKey(oc, *members, "")
+	if !ok {
+		return
+	}
+	keys := make([]loaders.MembersKey, len(groups))
+	for i, g := range groups {
+		keys[i] = key
+		keys[i].GroupID = g.ID
 	}
 	loaders.For(ctx).PrefetchMembers(ctx, keys)
 }

@@ -18,12 +18,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"golang.org/x/oauth2"
 
 	"github.com/groupdir/gateway/upstream"
@@ -155,7 +155,7 @@ func (c *Client) do(req *http.Request, v any) error {
 		}
 		return err
 	}
-	return decode(resp, body, v, c.decoding.optionsFor(FieldsFrom(req.Context())))
+	return decode(resp, body, v, FieldsFrom(req.Context()), c.decoding)
 }
 
 // call is newRequest then do. When the API refuses the gateway's own token
@@ -188,10 +188,11 @@ func fetch[T any](ctx context.Context, c *Client, method, path string, query url
 	return &v, nil
 }
 
-// decode unmarshals body into v. A body that is not the expected JSON (an
-// HTML page with 200, a truncated object) is a *upstream.TransportError that
-// does not quote the body.
-func decode(resp *http.Response, body []byte, v any, opts jsonv2.Options) error {
+// decode unmarshals body into v, reading f's members of users and groups
+// with d's options (a page of users that fastUserPage can read, with it).
+// A body that is not the expected JSON (an HTML page with 200, a truncated
+// object) is a *upstream.TransportError that does not quote the body.
+func decode(resp *http.Response, body []byte, v any, f Fields, d *decoding) error {
 	body = bytes.TrimSpace(body)
 	if v == nil {
 		if len(body) == 0 || json.Valid(body) {
@@ -202,10 +203,32 @@ func decode(resp *http.Response, body []byte, v any, opts jsonv2.Options) error 
 	if len(body) == 0 || body[0] != '{' {
 		return invalidBody(resp, "")
 	}
-	if field, err := upstream.Decode(body, v, opts); err != nil {
+	if l, ok := v.(*UserEntityListing); ok && fastUserPage(body, f, pageSizeOf(resp.Request), l) {
+		return nil
+	}
+	if field, err := upstream.Decode(body, v, d.optionsFor(f)); err != nil {
 		return invalidBody(resp, field)
 	}
 	return nil
+}
+
+// pageSizeOf returns the pageSize of req's query (0 when it has none or
+// not a positive number).
+func pageSizeOf(req *http.Request) int {
+	if req == nil || req.URL == nil {
+		return 0
+	}
+	for rawQuery := req.URL.RawQuery; rawQuery != ""; {
+		var param string
+		param, rawQuery, _ = strings.Cut(rawQuery, "&")
+		if v, ok := strings.CutPrefix(param, "pageSize="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				return n
+			}
+			return 0
+		}
+	}
+	return 0
 }
 
 // invalidBody reports a success answer whose body could not be decoded; field

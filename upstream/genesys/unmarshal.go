@@ -260,18 +260,24 @@ func readText(dec *jsontext.Decoder, st *decodeState, dst *string) ([]byte, erro
 		st.drifted(dec, v)
 		return nil, nil
 	}
+	return st.pend(dst, v), nil
+}
+
+// pend makes the string quoted (checked to be a valid JSON string) pending
+// for dst and returns its unquoted bytes (valid until the next read).
+func (st *decodeState) pend(dst *string, quoted []byte) []byte {
 	p := pendingString{dst: dst}
-	if raw := v[1 : len(v)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+	if raw := quoted[1 : len(quoted)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 		p.start, p.end = st.intern(raw)
 	} else {
 		p.start = len(st.buf)
-		// ReadValue checked the string: the only error left is invalid
-		// UTF-8, which AppendUnquote mangles as json v2 does.
-		st.buf, _ = jsontext.AppendUnquote(st.buf, v)
+		// The string was checked: the only error left is invalid UTF-8,
+		// which AppendUnquote mangles as json v2 does.
+		st.buf, _ = jsontext.AppendUnquote(st.buf, quoted)
 		p.end = len(st.buf)
 	}
 	st.pending = append(st.pending, p)
-	return st.buf[p.start:p.end], nil
+	return st.buf[p.start:p.end]
 }
 
 // drifted reports the value v just read from dec, unless it is null.

@@ -1,0 +1,557 @@
+package genesys
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// The fast decoding of a page of users whose caller reads only some of
+// their plain members (WithFields), as a query showing members' names and
+// e-mails does. The decoding through jsontext (unmarshal.go) reads every
+// member token by token, the skipped ones too: on such a page most of the
+// time went on skipping. Here one pass over the bytes checks the syntax,
+// skips the members nobody reads and reads the others into the same values,
+// with the same decodeState (strings made by one allocation, pointers
+// carved from slabs, entities copied once at their final length).
+//
+// It gives up, and the caller decodes the page the usual way, at anything
+// it does not handle exactly as that decoding does: a body that is not
+// valid JSON, a member read whose value has an unexpected type or an
+// unknown enumeration value (type drift, which the usual way reports), an
+// escaped member name, a number that is not a plain integer, deep nesting.
+// So it only ever gives the values the usual way gives (see
+// unmarshal_fast_test.go).
+
+// The bits (Fields.users) of the members the fast decoding reads; id is
+// always read.
+var (
+	uName, uDivision, uChat, uDepartment    = userBits["name"], userBits["division"], userBits["chat"], userBits["department"]
+	uEmail, uState, uTitle, uUsername       = userBits["email"], userBits["state"], userBits["title"], userBits["username"]
+	uVersion, uPreferredName, uAcdAutoAns   = userBits["version"], userBits["preferredName"], userBits["acdAutoAnswer"]
+	uLanguagePref, uDateLastLogin, uWelcome = userBits["languagePreference"], userBits["dateLastLogin"], userBits["dateWelcomeSent"]
+	uSelfURI                                = userBits["selfUri"]
+
+	fastUserFields = userBits["id"] | uName | uDivision | uChat | uDepartment | uEmail | uState | uTitle | uUsername |
+		uVersion | uPreferredName | uAcdAutoAns | uLanguagePref | uDateLastLogin | uWelcome | uSelfURI
+)
+
+// maxFastDepth is the deepest nesting the fast decoding follows.
+const maxFastDepth = 64
+
+// fastUserPage decodes body, a JSON object, into l when f reads only
+// members in fastUserFields, and reports whether it did; when it did not, l
+// is unchanged. size is the page size the request asked for (0: unknown).
+func fastUserPage(body []byte, f Fields, size int, l *UserEntityListing) bool {
+	if f.users == 0 || f.users&^fastUserFields != 0 {
+		return false
+	}
+	st := statePool.Get().(*decodeState)
+	st.fields = f
+	s := fastScan{b: body, st: st, size: min(max(size, 0), maxPooledEntities)}
+	var out UserEntityListing
+	ok := s.peek() == '{' && s.object(func(name []byte) bool { return s.pageMember(&out, name) }) && s.end()
+	if ok {
+		st.flush()
+		*l = out
+	}
+	clear(st.users[:cap(st.users)])
+	st.users = st.users[:0]
+	st.reset()
+	st.trim()
+	statePool.Put(st)
+	return ok
+}
+
+// fastScan is a position in the body being decoded.
+type fastScan struct {
+	b     []byte
+	i     int
+	depth int
+	st    *decodeState
+	// size is the page size asked for, the entities' likely number (0:
+	// unknown).
+	size int
+}
+
+// ws skips whitespace.
+func (s *fastScan) ws() {
+	for s.i < len(s.b) && s.b[s.i] <= ' ' {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next byte after whitespace, or 0 at the end.
+func (s *fastScan) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// end reports whether only whitespace is left.
+func (s *fastScan) end() bool {
+	s.ws()
+	return s.i == len(s.b)
+}
+
+// Words of 8 bytes for plainRun.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainRun returns the index of the first byte from i on that ends a
+// string's plain run (a quote, a backslash or a control character), or
+// len(b). It tests 8 bytes at a time: in (x-ones) &^ x & highs the lowest
+// set bit marks the first zero byte of x (higher ones may be borrows).
+func plainRun(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q, bs := w^(ones*'"'), w^(ones*'\\')
+		if m := ((q-ones)&^q | (bs-ones)&^bs | (w-ones*' ')&^w) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == '"' || c == '\\' || c < ' ' {
+			break
+		}
+	}
+	return i
+}
+
+// str reads a string (the next byte is its quote) and returns its quoted
+// bytes and whether it holds an escape. Invalid UTF-8 is let through, as
+// the usual decoding allows it.
+func (s *fastScan) str() (quoted []byte, escaped, ok bool) {
+	start, i := s.i, s.i+1
+	for {
+		if i = plainRun(s.b, i); i == len(s.b) {
+			return nil, false, false
+		}
+		switch c := s.b[i]; {
+		case c == '"':
+			s.i = i + 1
+			return s.b[start:s.i], escaped, true
+		case c < ' ':
+			return nil, false, false
+		}
+		escaped = true
+		if i+1 >= len(s.b) {
+			return nil, false, false
+		}
+		switch s.b[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			if i+6 > len(s.b) || !isHex(s.b[i+2]) || !isHex(s.b[i+3]) || !isHex(s.b[i+4]) || !isHex(s.b[i+5]) {
+				return nil, false, false
+			}
+			i += 6
+		default:
+			return nil, false, false
+		}
+	}
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// number reads a JSON number and returns its bytes.
+func (s *fastScan) number() ([]byte, bool) {
+	start, i := s.i, s.i
+	if i < len(s.b) && s.b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s.b) && s.b[i] == '0':
+		i++
+	case i < len(s.b) && '1' <= s.b[i] && s.b[i] <= '9':
+		i = digits(s.b, i)
+	default:
+		return nil, false
+	}
+	if i < len(s.b) && s.b[i] == '.' {
+		j := digits(s.b, i+1)
+		if j == i+1 {
+			return nil, false
+		}
+		i = j
+	}
+	if i < len(s.b) && (s.b[i] == 'e' || s.b[i] == 'E') {
+		i++
+		if i < len(s.b) && (s.b[i] == '+' || s.b[i] == '-') {
+			i++
+		}
+		j := digits(s.b, i)
+		if j == i {
+			return nil, false
+		}
+		i = j
+	}
+	s.i = i
+	return s.b[start:i], true
+}
+
+// digits returns the index of the first byte from i on that is not a
+// decimal digit.
+func digits(b []byte, i int) int {
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// literal reads lit (true, false or null).
+func (s *fastScan) literal(lit string) bool {
+	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
+		return false
+	}
+	s.i += len(lit)
+	return true
+}
+
+// skip reads a value of any kind.
+func (s *fastScan) skip() bool {
+	switch s.peek() {
+	case '"':
+		_, _, ok := s.str()
+		return ok
+	case '{':
+		return s.object(func([]byte) bool { return s.skip() })
+	case '[':
+		return s.array(s.skip)
+	case 't':
+		return s.literal("true")
+	case 'f':
+		return s.literal("false")
+	case 'n':
+		return s.literal("null")
+	}
+	_, ok := s.number()
+	return ok
+}
+
+// object reads an object (the next byte is its brace), calling member
+// with each member's name, positioned at its value, which member reads.
+// A name with an escape gives up.
+func (s *fastScan) object(member func(name []byte) bool) bool {
+	if s.depth++; s.depth > maxFastDepth {
+		return false
+	}
+	s.i++
+	if s.peek() == '}' {
+		s.i++
+		s.depth--
+		return true
+	}
+	for {
+		if s.peek() != '"' {
+			return false
+		}
+		name, escaped, ok := s.str()
+		if !ok || escaped || s.peek() != ':' {
+			return false
+		}
+		s.i++
+		if !member(name[1 : len(name)-1]) {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array reads an array (the next byte is its bracket), calling elem at
+// each element, which elem reads.
+func (s *fastScan) array(elem func() bool) bool {
+	if s.depth++; s.depth > maxFastDepth {
+		return false
+	}
+	s.i++
+	if s.peek() == ']' {
+		s.i++
+		s.depth--
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// text reads a string into dst (pending until the state's flush) and
+// returns its unquoted bytes; null reads as "" (nil bytes). Another kind
+// gives up.
+func (s *fastScan) text(dst *string) ([]byte, bool) {
+	switch s.peek() {
+	case 'n':
+		*dst = ""
+		return nil, s.literal("null")
+	case '"':
+	default:
+		return nil, false
+	}
+	quoted, _, ok := s.str()
+	if !ok {
+		return nil, false
+	}
+	return s.st.pend(dst, quoted), true
+}
+
+// string is text without the bytes.
+func (s *fastScan) string(dst *string) bool {
+	_, ok := s.text(dst)
+	return ok
+}
+
+// int reads a plain integer of at most maxFastDigits digits into dst.
+func (s *fastScan) int(dst *int) bool {
+	n, ok := s.int64()
+	*dst = int(n)
+	return ok
+}
+
+func (s *fastScan) int64() (int64, bool) {
+	if c := s.peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, false
+	}
+	v, ok := s.number()
+	if !ok {
+		return 0, false
+	}
+	return parseInt(v)
+}
+
+func (s *fastScan) pageMember(l *UserEntityListing, name []byte) bool {
+	p := &l.Page
+	var ok bool
+	switch string(name) {
+	case "entities":
+		return s.users(&l.Entities)
+	case "pageSize":
+		return s.int(&p.PageSize)
+	case "pageNumber":
+		return s.int(&p.PageNumber)
+	case "total":
+		p.Total, ok = s.int64()
+		return ok
+	case "pageCount":
+		return s.int(&p.PageCount)
+	case "firstUri":
+		return s.string(&p.FirstURI)
+	case "previousUri":
+		return s.string(&p.PreviousURI)
+	case "nextUri":
+		return s.string(&p.NextURI)
+	case "lastUri":
+		return s.string(&p.LastURI)
+	case "selfUri":
+		return s.string(&p.SelfURI)
+	}
+	return s.skip()
+}
+
+// users reads the entities array. With the page size asked for, the users
+// are read into a slice of that capacity, which becomes the answer's (no
+// copy), unless the page holds less than half of it; otherwise they are
+// read through the state's scratch and copied into a slice of their final
+// length, as readEntities does.
+func (s *fastScan) users(dst *[]User) bool {
+	switch s.peek() {
+	case 'n':
+		*dst = nil
+		return s.literal("null")
+	case '[':
+	default:
+		return false
+	}
+	st := s.st
+	users := st.users[:0]
+	if s.size > 0 {
+		users = make([]User, 0, s.size)
+	}
+	ok := s.array(func() bool {
+		if s.peek() != '{' {
+			return false
+		}
+		if len(users) == cap(users) {
+			st.flush() // the users are about to move
+		}
+		users = append(users, User{})
+		u := &users[len(users)-1]
+		return s.object(func(name []byte) bool { return s.userMember(u, name) })
+	})
+	if s.size == 0 {
+		st.users = users[:0]
+	}
+	if !ok {
+		return false
+	}
+	st.flush()
+	if s.size > 0 && len(users) >= cap(users)/2 {
+		*dst = users
+		return true
+	}
+	*dst = append(make([]User, 0, len(users)), users...)
+	return true
+}
+
+// userMember reads a member of a user when f reads it, and otherwise
+// skips it (a switch rather than skipUser's map lookup per name).
+func (s *fastScan) userMember(u *User, name []byte) bool {
+	read := s.st.fields.users
+	switch string(name) {
+	case "id":
+		return s.string(&u.ID)
+	case "name":
+		if read&uName != 0 {
+			return s.string(&u.Name)
+		}
+	case "division":
+		if read&uDivision != 0 {
+			return fastPtr(s, &u.Division, &s.st.divisions, s.division)
+		}
+	case "chat":
+		if read&uChat != 0 {
+			return fastPtr(s, &u.Chat, &s.st.chats, s.chat)
+		}
+	case "department":
+		if read&uDepartment != 0 {
+			return s.string(&u.Department)
+		}
+	case "email":
+		if read&uEmail != 0 {
+			return s.string(&u.Email)
+		}
+	case "state":
+		if read&uState != 0 {
+			b, ok := s.text((*string)(&u.State))
+			return ok && (b == nil || knownState(b))
+		}
+	case "title":
+		if read&uTitle != 0 {
+			return s.string(&u.Title)
+		}
+	case "username":
+		if read&uUsername != 0 {
+			return s.string(&u.Username)
+		}
+	case "version":
+		if read&uVersion != 0 {
+			return s.int(&u.Version)
+		}
+	case "preferredName":
+		if read&uPreferredName != 0 {
+			return s.string(&u.PreferredName)
+		}
+	case "acdAutoAnswer":
+		if read&uAcdAutoAns != 0 {
+			return s.boolPtr(&u.AcdAutoAnswer)
+		}
+	case "languagePreference":
+		if read&uLanguagePref != 0 {
+			return s.string(&u.LanguagePreference)
+		}
+	case "dateLastLogin":
+		if read&uDateLastLogin != 0 {
+			return s.string(&u.DateLastLogin)
+		}
+	case "dateWelcomeSent":
+		if read&uWelcome != 0 {
+			return s.string(&u.DateWelcomeSent)
+		}
+	case "selfUri":
+		if read&uSelfURI != 0 {
+			return s.string(&u.SelfURI)
+		}
+	}
+	return s.skip()
+}
+
+// fastPtr reads an optional object into dst, as readPtr does: null is
+// nil, an object is read by decode into *dst, taken from sl when nil.
+func fastPtr[T any](s *fastScan, dst **T, sl *slab[T], decode func(*T) bool) bool {
+	switch s.peek() {
+	case 'n':
+		*dst = nil
+		return s.literal("null")
+	case '{':
+	default:
+		return false
+	}
+	if *dst == nil {
+		*dst = sl.next()
+	}
+	return decode(*dst)
+}
+
+func (s *fastScan) division(d *Division) bool {
+	return s.object(func(name []byte) bool {
+		switch string(name) {
+		case "id":
+			return s.string(&d.ID)
+		case "name":
+			return s.string(&d.Name)
+		case "selfUri":
+			return s.string(&d.SelfURI)
+		}
+		return s.skip()
+	})
+}
+
+func (s *fastScan) chat(c *Chat) bool {
+	return s.object(func(name []byte) bool {
+		if string(name) == "jabberId" {
+			return s.string(&c.JabberID)
+		}
+		return s.skip()
+	})
+}
+
+// boolPtr reads an optional boolean, as readBoolPtr does.
+func (s *fastScan) boolPtr(dst **bool) bool {
+	switch s.peek() {
+	case 'n':
+		*dst = nil
+		return s.literal("null")
+	case 't', 'f':
+	default:
+		return false
+	}
+	v := s.b[s.i] == 't'
+	if !s.literal("true") && !s.literal("false") {
+		return false
+	}
+	if *dst == nil {
+		*dst = s.st.bools.next()
+	}
+	**dst = v
+	return true
+}
