@@ -155,14 +155,9 @@ func (s *ReadSharing) roundTripBatched(req *http.Request, asked []string) (resp 
 	if freshReads(req.Context()) {
 		v, err = fetch() // a mutation's read joins no read in flight
 	} else {
-		select {
-		case r := <-s.group.DoChan("b"+flight, fetch):
-			v, err = r.Val, r.Err
-			if err != nil && errors.Is(err, context.Canceled) && req.Context().Err() == nil {
-				v, err = fetch() // the caller that led the shared read went away
-			}
-		case <-req.Context().Done():
-			return nil, req.Context().Err()
+		v, err = s.flights.do(req.Context(), "b"+flight, fetch)
+		if err != nil && errors.Is(err, context.Canceled) && req.Context().Err() == nil {
+			v, err = fetch() // the caller that led the shared read went away
 		}
 	}
 	if err != nil {

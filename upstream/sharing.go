@@ -9,10 +9,9 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // ReadSharingOptions configures NewReadSharing. The zero value shares
@@ -58,7 +57,8 @@ type ReadSharingOptions struct {
 //
 //   - identical reads in flight at the same moment (same URL, body and
 //     credential) are sent once and every caller gets a copy of the answer
-//     (golang.org/x/sync/singleflight);
+//     (flights: like golang.org/x/sync/singleflight, with the first caller
+//     making the read on its own goroutine);
 //   - with a TTL, successful reads are cached for TTL and 404 answers for
 //     NegativeTTL; past TTL, a read is kept StaleFor longer and served,
 //     marked stale in the request's Calls (Calls.MarkStale), when the rate
@@ -79,11 +79,11 @@ type ReadSharingOptions struct {
 // resources by id (ReadSharingOptions.Batched) are cached entity by entity
 // (see BatchedReads).
 type ReadSharing struct {
-	next  http.RoundTripper
-	opts  ReadSharingOptions
-	store ReadStore
-	group singleflight.Group
-	gen   atomic.Uint64
+	next    http.RoundTripper
+	opts    ReadSharingOptions
+	store   ReadStore
+	flights flights
+	gen     atomic.Uint64
 	// batched remembers the ids each batched lookup family served lately.
 	batched *batchedState
 }
@@ -153,30 +153,75 @@ func (s *ReadSharing) RoundTrip(req *http.Request) (*http.Response, error) {
 		stale = e
 		req = req.WithContext(context.WithValue(req.Context(), preferStaleKey{}, true))
 	}
-	ch := s.group.DoChan(strconv.FormatUint(gen, 10)+":"+key, func() (any, error) {
+	v, err := s.flights.do(req.Context(), strconv.FormatUint(gen, 10)+":"+key, func() (any, error) {
 		return s.fetch(req, body, gen, key)
 	})
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			if errors.Is(res.Err, context.Canceled) && req.Context().Err() == nil {
-				// The caller that led the shared read went away; this one
-				// did not, so it asks for itself.
-				return s.next.RoundTrip(req)
-			}
-			if stale != nil && unavailable(res.Err) {
-				return s.serveStale(req, stale), nil
-			}
-			return nil, res.Err
+	if err != nil {
+		if errors.Is(err, context.Canceled) && req.Context().Err() == nil {
+			// The caller that led the shared read went away; this one
+			// did not, so it asks for itself.
+			return s.next.RoundTrip(req)
 		}
-		a := res.Val.(*CachedRead)
-		if stale != nil && retryableStatus(a.Status) {
+		if stale != nil && unavailable(err) {
 			return s.serveStale(req, stale), nil
 		}
-		return a.response(req), nil
-	case <-req.Context().Done():
-		return nil, req.Context().Err()
+		return nil, err
 	}
+	a := v.(*CachedRead)
+	if stale != nil && retryableStatus(a.Status) {
+		return s.serveStale(req, stale), nil
+	}
+	return a.response(req), nil
+}
+
+// flights shares the reads in flight: the first caller of a key makes the
+// read on its own goroutine (golang.org/x/sync/singleflight's DoChan would
+// start one more goroutine per read: about a tenth of the CPU of a page of
+// 25 groups' members), and the callers that ask for the same key meanwhile
+// wait for its answer, or for their own context to end.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+// flight is one read in flight; done is closed once val and err are set.
+type flight struct {
+	done chan struct{}
+	val  any
+	err  error
+}
+
+// errFlightPanicked is what the callers waiting for a read whose first
+// caller panicked get (the panic goes on in that caller).
+var errFlightPanicked = errors.New("upstream: a shared read panicked")
+
+// do returns fn's result for key, calling fn only when no call of key is in
+// flight.
+func (f *flights) do(ctx context.Context, key string, fn func() (any, error)) (any, error) {
+	f.mu.Lock()
+	if fl, ok := f.m[key]; ok {
+		f.mu.Unlock()
+		select {
+		case <-fl.done:
+			return fl.val, fl.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if f.m == nil {
+		f.m = map[string]*flight{}
+	}
+	fl := &flight{done: make(chan struct{}), err: errFlightPanicked}
+	f.m[key] = fl
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		delete(f.m, key)
+		f.mu.Unlock()
+		close(fl.done)
+	}()
+	fl.val, fl.err = fn()
+	return fl.val, fl.err
 }
 
 // body reads the body of a read POST (nil when it is larger than

@@ -175,3 +175,36 @@ func TestReadSharingServesStaleRatherThanWaitForTheRateLimiter(t *testing.T) {
 	_, stale := calls.Stale()
 	assert.True(t, stale, "the answer is marked stale")
 }
+
+// TestFlightsWaitersStopWithTheirContextAndAPanicFreesTheKey; the sharing
+// itself is covered through ReadSharing above.
+func TestFlightsWaitersStopWithTheirContextAndAPanicFreesTheKey(t *testing.T) {
+	var f flights
+	started, release := make(chan struct{}), make(chan struct{})
+	leader := make(chan any, 1)
+	go func() {
+		v, _ := f.do(context.Background(), "k", func() (any, error) {
+			close(started)
+			<-release
+			return "answer", nil
+		})
+		leader <- v
+	}()
+	<-started
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := f.do(ctx, "k", func() (any, error) { return "own", nil })
+	assert.ErrorIs(t, err, context.Canceled, "a waiter whose context ends stops waiting, without a call of its own")
+	close(release)
+	assert.Equal(t, "answer", <-leader)
+
+	panicked := make(chan struct{})
+	go func() {
+		defer func() { _ = recover(); close(panicked) }()
+		_, _ = f.do(context.Background(), "p", func() (any, error) { panic("boom") })
+	}()
+	<-panicked
+	v, err := f.do(context.Background(), "p", func() (any, error) { return "after", nil })
+	require.NoError(t, err, "the key is free again after a panic")
+	assert.Equal(t, "after", v)
+}
