@@ -145,11 +145,12 @@ func (s *ReadSharing) roundTripBatched(req *http.Request, asked []string) (resp 
 		req = req.WithContext(context.WithValue(req.Context(), preferStaleKey{}, true))
 	}
 	gen := s.gen.Load()
-	ask := make([]string, len(missing))
+	ask, asked := make([]string, len(missing)), make([]string, len(missing))
 	for j, i := range missing {
-		ask[j] = l.ids[i]
+		ask[j], asked[j] = l.ids[i], l.resources[i]
 	}
-	flight := strings.Join(append([]string{l.family}, sortedCopy(l.resourcesOf(missing))...), "\x00")
+	slices.Sort(asked) // the same groups in any order share one call
+	flight := l.family + "\x00" + strings.Join(asked, "\x00")
 	fetch := func() (any, error) { return s.fetchBatched(req, l.family, ask, gen) }
 	var v any
 	if freshReads(req.Context()) {
@@ -182,15 +183,6 @@ func (s *ReadSharing) roundTripBatched(req *http.Request, asked []string) (resp 
 type batchedAnswer struct {
 	entities map[string]*CachedRead
 	failed   *CachedRead
-}
-
-// resourcesOf returns the resources at indexes.
-func (l *batchedLookup) resourcesOf(indexes []int) []string {
-	rs := make([]string, len(indexes))
-	for j, i := range indexes {
-		rs[j] = l.resources[i]
-	}
-	return rs
 }
 
 // answer builds the lookup's answer from fetched (by resource) and the
@@ -305,11 +297,4 @@ func (s *ReadSharing) widen(family string, ask []string) []string {
 func (s *ReadSharing) family(req *http.Request) string {
 	q := s.opts.Batched.WithIDs(req.URL.Query(), nil)
 	return "batched:" + digest(nil, req.Method, req.URL.Host, req.URL.Path, q.Encode(), s.scope(req), req.Header.Get("Accept")) + ":"
-}
-
-// sortedCopy returns a sorted copy of ss.
-func sortedCopy(ss []string) []string {
-	c := slices.Clone(ss)
-	slices.Sort(c)
-	return c
 }

@@ -96,15 +96,11 @@ func lookupEntities(body []byte) (ids []string, entities [][]byte, err error) {
 			return nil, nil, err
 		}
 		for d.PeekKind() != ']' {
-			v, err := d.ReadValue()
+			id, raw, err := lookupEntity(d, body)
 			if err != nil {
 				return nil, nil, err
 			}
-			id, ok := entityID(v)
-			if !ok {
-				return nil, nil, errNoEntities
-			}
-			ids, entities = append(ids, id), append(entities, bytes.Clone(v))
+			ids, entities = append(ids, id), append(entities, raw)
 		}
 		if _, err := d.ReadToken(); err != nil {
 			return nil, nil, err
@@ -116,31 +112,40 @@ func lookupEntities(body []byte) (ids []string, entities [][]byte, err error) {
 	return ids, entities, nil
 }
 
-// entityID is the "id" member of a JSON object, when it is a string.
-func entityID(v jsontext.Value) (string, bool) {
-	d := jsontext.NewDecoder(bytes.NewReader(v), allowDuplicateNames)
+// lookupEntity reads the next group of d, which decodes body, in one pass:
+// its "id" member (a string; the last one wins, as in decoding) and a copy
+// of its bytes.
+func lookupEntity(d *jsontext.Decoder, body []byte) (id string, raw []byte, err error) {
+	start := d.InputOffset() // before the separator and white space the object's first token takes
 	if t, err := d.ReadToken(); err != nil || t.Kind() != '{' {
-		return "", false
+		return "", nil, errNoEntities
 	}
-	id, ok := "", false
+	found := false
 	for d.PeekKind() == '"' {
 		name, err := d.ReadToken()
 		if err != nil {
-			return "", false
+			return "", nil, err
 		}
 		if name.String() == "id" && d.PeekKind() == '"' {
 			t, err := d.ReadToken()
 			if err != nil {
-				return "", false
+				return "", nil, err
 			}
-			id, ok = t.String(), true // the last one wins, as in decoding
+			id, found = t.String(), true
 			continue
 		}
 		if err := d.SkipValue(); err != nil {
-			return "", false
+			return "", nil, err
 		}
 	}
-	return id, ok && id != ""
+	if _, err := d.ReadToken(); err != nil { // the closing brace
+		return "", nil, err
+	}
+	if !found || id == "" {
+		return "", nil, errNoEntities
+	}
+	raw = bytes.TrimLeft(body[start:d.InputOffset()], " \t\r\n,")
+	return id, bytes.Clone(raw), nil
 }
 
 // lookupAnswer is the answer of a lookup that found groups: one page

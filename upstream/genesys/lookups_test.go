@@ -46,6 +46,10 @@ func TestGroupLookupsSplitAndJoinAnswers(t *testing.T) {
 		string(b.Answer([][]byte{entities[0], []byte(`{"id":"b"}`)})))
 	assert.JSONEq(t, `{"entities":[],"pageSize":0,"pageNumber":1,"total":0,"pageCount":1}`, string(b.Answer(nil)))
 
+	_, spaced, err := b.Entities([]byte("{\"entities\": [ {\"id\": \"a\"} ,\n\t{\"id\":\"b\"}\n]}"))
+	require.NoError(t, err)
+	assert.Equal(t, []string{`{"id": "a"}`, `{"id":"b"}`}, []string{string(spaced[0]), string(spaced[1])}, "each group's own bytes")
+
 	for _, body := range []string{`{"entities":[{"name":"no id"}]}`, `{"total":0}`, `{"entities":null}`, `[]`, `{"entities":[{"id":"a"}`} {
 		_, _, err := b.Entities([]byte(body))
 		assert.Error(t, err, body)
