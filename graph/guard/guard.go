@@ -197,6 +197,7 @@ func Protect(srv *handler.Server, schema *ast.Schema, opts Options) http.Handler
 		next:      srv,
 		limits:    opts.Limits,
 		check:     newChecker(schema, opts.Limits, opts.Introspection),
+		keys:      newDocKeys(opts.Limits.MaxTokens),
 		cors:      newCORS(opts.CORSOrigins, opts.CORSHeaders),
 		persisted: persisted{store: store, trusted: opts.TrustedDocuments},
 		log:       orDiscard(opts.Log),
@@ -208,6 +209,7 @@ type guard struct {
 	next      http.Handler
 	limits    Limits
 	check     *checker
+	keys      *docKeys
 	cors      cors
 	persisted persisted
 	log       *slog.Logger
@@ -266,7 +268,7 @@ const msgOperationNameRequired = "the document has several operations: operation
 // operation among others is left to the validation rule that refuses it).
 // It returns the document's cache key ("" when it is not cached).
 func (g *guard) checkDocument(r *http.Request, params *graphql.RawParams) (string, *refusal) {
-	key, _ := documentKey(params.Query, g.limits.MaxTokens)
+	key, _ := g.keys.key(params.Query)
 	doc, ref := g.check.check(r.Context(), key, params.Query)
 	if ref != nil {
 		return "", ref
