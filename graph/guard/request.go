@@ -78,7 +78,7 @@ func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*incoming, *
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	data, err := readBody(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -107,6 +107,30 @@ func readPOST(w http.ResponseWriter, r *http.Request, limit int64) (*incoming, *
 		in.documentID = deref(b.DocID)
 	}
 	return in, nil
+}
+
+// readBody reads all of r. n is the length the request announced (-1 when
+// unknown): a body of known length is read into one buffer of that size,
+// not into one grown step by step from 512 bytes (which allocated about
+// three times a 10 KB body).
+func readBody(r io.Reader, n int64) ([]byte, error) {
+	if n <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := make([]byte, 0, n+1) // +1: the read that finds the end needs room
+	for {
+		m, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		switch {
+		case errors.Is(err, io.EOF):
+			return buf, nil
+		case err != nil:
+			return buf, err
+		case len(buf) == cap(buf): // longer than announced
+			rest, err := io.ReadAll(r)
+			return append(buf, rest...), err
+		}
+	}
 }
 
 // deref is the string s points to, "" for nil.
