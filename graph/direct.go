@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -41,8 +42,13 @@ func Direct(es graphql.ExecutableSchema, observe func(direct bool)) graphql.Exec
 	if observe == nil {
 		observe = func(bool) {}
 	}
-	return &directSchema{executableSchema: inner, root: buildPlans(inner.Schema()), observe: observe}
+	shared, _ := lru.New[collectKey, []graphql.CollectedField](sharedCollections) // only fails for a size <= 0
+	return &directSchema{executableSchema: inner, root: buildPlans(inner.Schema()), observe: observe, shared: shared}
 }
+
+// sharedCollections is how many collected selection sets the direct
+// executor keeps across requests (see directSchema.shared).
+const sharedCollections = 1024
 
 // directSchema is the generated schema with a direct executor in front.
 type directSchema struct {
@@ -52,13 +58,23 @@ type directSchema struct {
 	// size is a moving average of the responses' sizes: the first size
 	// of the next response's buffer, instead of growing it by doublings.
 	size atomic.Int64
+	// shared are the collected fields of selection sets that collect the
+	// same way whatever the variables (constantSelection), across requests:
+	// clients send the same documents again and again (the query cache
+	// keeps each parsed once, so its selection sets keep their addresses),
+	// and collecting W1's 100 root fields again for every request cost
+	// about 5 % of its CPU and 13 % of the bytes it allocated. The fields
+	// are only read, as gqlgen shares them within a request. The key holds
+	// the document alive as long as it is kept; least recently used out.
+	shared *lru.Cache[collectKey, []graphql.CollectedField]
 }
 
 // Exec implements graphql.ExecutableSchema.
 func (s *directSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	if opCtx.Operation.Operation == ast.Query {
-		r := &run{ec: newExecutionContext(opCtx, s.executableSchema, nil), collected: map[collectKey]*collection{}}
+		r := &run{ec: newExecutionContext(opCtx, s.executableSchema, nil), collected: map[collectKey]*collection{},
+			shared: s.shared}
 		if r.supported(s.root, opCtx.Operation.SelectionSet) {
 			s.observe(true)
 			return s.respond(r, opCtx.Operation.SelectionSet)
@@ -91,6 +107,7 @@ type run struct {
 	ctx       context.Context // the operation's, for errors of the write phase
 	ec        *executionContext
 	collected map[collectKey]*collection
+	shared    *lru.Cache[collectKey, []graphql.CollectedField] // directSchema.shared
 	// last is the collection collect found last: the items of a list ask
 	// for the same one in a row.
 	last *collection
@@ -161,11 +178,59 @@ func (r *run) collection(sel ast.SelectionSet, p *objectPlan) *collection {
 	}
 	c, ok := r.collected[k]
 	if !ok {
-		c = &collection{key: k, fields: graphql.CollectFields(r.ec.OperationContext, sel, p.implementors)}
+		c = &collection{key: k, fields: r.collectFields(k, sel, p)}
 		r.collected[k] = c
 	}
 	r.last = c
 	return c
+}
+
+// collectFields is graphql.CollectFields of sel for p, kept in r.shared
+// when the variables cannot change it.
+func (r *run) collectFields(k collectKey, sel ast.SelectionSet, p *objectPlan) []graphql.CollectedField {
+	if fields, ok := r.shared.Get(k); ok {
+		return fields
+	}
+	fields := graphql.CollectFields(r.ec.OperationContext, sel, p.implementors)
+	if constantSelection(r.ec.OperationContext.Doc, sel, 0) {
+		r.shared.Add(k, fields)
+	}
+	return fields
+}
+
+// maxConstantDepth bounds how deep constantSelection follows fragments.
+const maxConstantDepth = 32
+
+// constantSelection reports whether sel collects the same fields whatever
+// the variables: CollectFields reads the variables only for the @skip,
+// @include and @defer directives of the selections it walks (the fields
+// of sel, its fragments and theirs), so a selection set without any
+// directive there collects alike for every request of its document.
+func constantSelection(doc *ast.QueryDocument, sel ast.SelectionSet, depth int) bool {
+	if depth > maxConstantDepth {
+		return false
+	}
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if len(s.Directives) > 0 {
+				return false
+			}
+		case *ast.InlineFragment:
+			if len(s.Directives) > 0 || !constantSelection(doc, s.SelectionSet, depth+1) {
+				return false
+			}
+		case *ast.FragmentSpread:
+			def := doc.Fragments.ForName(s.Name)
+			if len(s.Directives) > 0 || def == nil || len(def.Directives) > 0 ||
+				!constantSelection(doc, def.SelectionSet, depth+1) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // supported reports whether every field the selection asks for, at any

@@ -77,6 +77,15 @@ type differentialCase struct {
 	direct bool                    // the direct executor must run it (not fall back)
 }
 
+// Documents whose collected fields depend on a variable ($x).
+const (
+	includeBy = `query($id: ID!, $x: Boolean!) { group(id: $id) { id name @include(if: $x) description @skip(if: $x)
+		members(pageSize: 2) { total @include(if: $x) entities { id } } } }`
+	includeInFragment = `query($id: ID!, $x: Boolean!) { g: group(id: $id) { ...parts } h: group(id: $id) { ... on Group { id } ...parts } }
+		fragment parts on Group { id ... @include(if: $x) { name } ...more @skip(if: $x) }
+		fragment more on Group { memberCount }`
+)
+
 func differentialCases() []differentialCase {
 	g0, g1, g9 := demodata.GroupID(0), demodata.GroupID(1), demodata.GroupID(9)
 	unknown := "6a0f0000-0000-4000-8000-ffffffffffff"
@@ -126,6 +135,13 @@ func differentialCases() []differentialCase {
 				searchGroupsConnection(query: [{type: CONTAINS, fields: ["name"], value: "o"}], first: 2) { totalCount edges { node { id } } }
 				group(id: $id) { membersConnection(first: 0) { totalCount } } }`,
 			vars: map[string]any{"id": g0}},
+		// The same document twice with other variables: the second run must
+		// not reuse the fields collected for the first (graph.directSchema's
+		// shared collections keep only selections without directives).
+		{name: "@include and @skip by variable, true", direct: true, query: includeBy, vars: map[string]any{"id": g0, "x": true}},
+		{name: "@include and @skip by variable, false", direct: true, query: includeBy, vars: map[string]any{"id": g0, "x": false}},
+		{name: "@include and @skip in a fragment, false", direct: true, query: includeInFragment, vars: map[string]any{"id": g0, "x": false}},
+		{name: "@include and @skip in a fragment, true", direct: true, query: includeInFragment, vars: map[string]any{"id": g0, "x": true}},
 		{name: "a field with a directive falls back", direct: false,
 			query: `query($id: ID!) { group(id: $id) { id dynamicDefinition { __typename } } }`,
 			vars:  map[string]any{"id": g0}},
