@@ -315,8 +315,13 @@ func (s *ReadSharing) put(req *http.Request, reqBody []byte, gen uint64, key str
 
 // key hashes what identifies a read and its credential, so that no
 // credential is kept in clear as a map key.
+//
+// The URL enters by its parts (Path and RawPath, as the request line is
+// made from them), not by URL.String, which built the whole URL again for
+// every call: about 4 % of the CPU of a fan-out of 26 calls (W3).
 func (s *ReadSharing) key(req *http.Request, body []byte) string {
-	return digest(body, req.Method, req.URL.String(), s.scope(req), req.Header.Get("Accept"))
+	u := req.URL
+	return digest(body, req.Method, u.Scheme, u.Host, u.Path, u.RawPath, u.RawQuery, s.scope(req), req.Header.Get("Accept"))
 }
 
 // scope is the credential req reads with (ReadSharingOptions.Scope).
@@ -330,13 +335,13 @@ func (s *ReadSharing) scope(req *http.Request) string {
 // digest is the hex SHA-256 of parts, each followed by a NUL byte, and then
 // of tail.
 func digest(tail []byte, parts ...string) string {
-	h := sha256.New()
+	var room [1024]byte // most keys fit: no allocation but the result
+	b := room[:0]
 	for _, part := range parts {
-		_, _ = io.WriteString(h, part)
-		_, _ = h.Write([]byte{0})
+		b = append(append(b, part...), 0)
 	}
-	_, _ = h.Write(tail)
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(append(b, tail...))
+	return hex.EncodeToString(sum[:])
 }
 
 type (

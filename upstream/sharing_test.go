@@ -208,3 +208,34 @@ func TestFlightsWaitersStopWithTheirContextAndAPanicFreesTheKey(t *testing.T) {
 	require.NoError(t, err, "the key is free again after a panic")
 	assert.Equal(t, "after", v)
 }
+
+// TestReadSharingKeyNamesTheRequest: requests that differ in anything sent
+// (method, scheme, host, path as sent, query, credential, Accept, body)
+// never share a key; the same request always does.
+func TestReadSharingKeyNamesTheRequest(t *testing.T) {
+	s := &ReadSharing{}
+	key := func(method, url, auth, accept, body string) string {
+		req, err := http.NewRequest(method, url, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Accept", accept)
+		return s.key(req, []byte(body))
+	}
+	const u = "https://api.example.com/api/v2/groups/a%2Fb/members?pageSize=25"
+	base := key("GET", u, "Bearer x", "application/json", "")
+	assert.Equal(t, base, key("GET", u, "Bearer x", "application/json", ""))
+	seen := map[string]string{base: "base"}
+	for name, k := range map[string]string{
+		"method":  key("POST", u, "Bearer x", "application/json", ""),
+		"scheme":  key("GET", "http://api.example.com/api/v2/groups/a%2Fb/members?pageSize=25", "Bearer x", "application/json", ""),
+		"host":    key("GET", "https://api2.example.com/api/v2/groups/a%2Fb/members?pageSize=25", "Bearer x", "application/json", ""),
+		"rawPath": key("GET", "https://api.example.com/api/v2/groups/a/b/members?pageSize=25", "Bearer x", "application/json", ""),
+		"query":   key("GET", "https://api.example.com/api/v2/groups/a%2Fb/members?pageSize=26", "Bearer x", "application/json", ""),
+		"auth":    key("GET", u, "Bearer y", "application/json", ""),
+		"accept":  key("GET", u, "Bearer x", "text/plain", ""),
+		"body":    key("GET", u, "Bearer x", "application/json", "{}"),
+	} {
+		assert.NotContains(t, seen, k, name)
+		seen[k] = name
+	}
+}
