@@ -245,6 +245,18 @@ func (l *Loaders) forgetPrefetch(id string, p *prefetch) {
 	}
 }
 
+// GroupPending returns a channel that closes when the lookup of group id
+// that PrefetchGroups started is over, or nil when none was started (Group
+// then makes or joins a lookup of its own).
+func (l *Loaders) GroupPending(id string) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p := l.prefetched[id]; p != nil {
+		return p.done
+	}
+	return nil
+}
+
 // PrefetchMembers starts the members pages of keys now, without waiting.
 func (l *Loaders) PrefetchMembers(ctx context.Context, keys []MembersKey) {
 	l.members.Prefetch(ctx, keys)

@@ -41,6 +41,21 @@ func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.Respon
 	return next(ctx)
 }
 
+// Pending tells the direct executor (graph.Pending) which resolvers read
+// data Prefetch fetches ahead: a root group(id:) field whose lookup
+// PrefetchGroups started and whose selection reads the group (not only its
+// members), so that W1's 100 aliased group fields run one after the other
+// once the one call is answered, not in 100 goroutines that each park on
+// it. Every other field: nil.
+func Pending(ctx context.Context, _ any) <-chan struct{} {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Object != "Query" || fc.Field.Name != "group" || !asksGroupData(fc.Field.Selections) {
+		return nil
+	}
+	id, _ := fc.Args["id"].(string)
+	return loaders.For(ctx).GroupPending(id)
+}
+
 // argument returns the value of one argument of a field (nil when absent
 // or not coercible), without building the map of all of them.
 func argument(oc *graphql.OperationContext, f graphql.CollectedField, name string) any {

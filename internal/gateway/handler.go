@@ -90,7 +90,7 @@ func (g *Gateway) graphQL() http.Handler {
 	}
 	es := graph.NewExecutableSchema(cfg)
 	if g.direct {
-		es = graph.Direct(es, g.telemetry.ObserveExecutor)
+		es = graph.Direct(es, g.telemetry.ObserveExecutor, resolvers.Pending)
 	}
 	srv := handler.New(es)
 	srv.SetQueryCache(guard.NewQueryCache(queryCacheSize, es.Schema(), g.cfg.Limits.MaxTokens))

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +147,29 @@ func TestReadCacheIsOptInAndReadsOwnWrites(t *testing.T) {
 		plain.post(q, vars)
 	}
 	assert.Equal(t, 2, plain.genesysKit().Count(routeGroups), "off by default")
+}
+
+// TestPrefetchedRootLookupsRunInOneGoroutine: W1's 100 aliased group
+// fields read one prefetched call; the direct executor waits for it and
+// runs them one after the other (graph.Pending, resolvers.Pending) rather
+// than starting a goroutine for each that would only park on it. Before,
+// one request created over 100 goroutines.
+func TestPrefetchedRootLookupsRunInOneGoroutine(t *testing.T) {
+	e := setupSized(t, nil, demodata.Bench)
+	w1 := workloads[0]
+	require.Empty(t, e.post(w1.query, w1.vars(1)).Errors) // connections and token in place
+	created := func() uint64 {
+		s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	e.resetCalls()
+	before := created()
+	r := e.post(w1.query, w1.vars(2))
+	n := created() - before
+	require.Empty(t, r.Errors)
+	assert.Less(t, n, uint64(40), "goroutines created by one W1 request (gateway, emulator and client)")
+	assert.Equal(t, w1.genesys, apiCounts(e.genesysKit()), "still one call")
 }
 
 func BenchmarkWorkloads(b *testing.B) {
