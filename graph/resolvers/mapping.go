@@ -179,10 +179,9 @@ func member(u *genesys.User) model.Member {
 		PreferredName:      ref(&u.PreferredName),
 		SelfURI:            ref(&u.SelfURI),
 		DateLastLogin:      ref(&u.DateLastLogin),
-		Certifications:     u.Certifications,
-		RoutingStatus:      decodeRaw[model.RoutingStatus](u.RoutingStatus),
-		Presence:           presence(u.Presence),
-		OutOfOffice:        decodeRaw[model.OutOfOffice](u.OutOfOffice),
+	}
+	if x := u.Expansions; x != nil {
+		expansions(&m, x)
 	}
 	if u.Division != nil {
 		m.Division = &model.Division{ID: ref(&u.Division.ID), Name: ref(&u.Division.Name)}
@@ -194,14 +193,22 @@ func member(u *genesys.User) model.Member {
 		mgr := member(u.Manager)
 		m.Manager = &mgr
 	}
-	if e := u.EmployerInfo; e != nil {
+	return m
+}
+
+// expansions maps the expanded parts of a user into m.
+func expansions(m *model.Member, x *genesys.UserExpansions) {
+	m.Certifications = x.Certifications
+	m.RoutingStatus = decodeRaw[model.RoutingStatus](x.RoutingStatus)
+	m.Presence = presence(x.Presence)
+	m.OutOfOffice = decodeRaw[model.OutOfOffice](x.OutOfOffice)
+	if e := x.EmployerInfo; e != nil {
 		m.EmployerInfo = &model.EmployerInfo{OfficialName: ref(&e.OfficialName), EmployeeID: ref(&e.EmployeeID),
 			EmployeeType: ref(&e.EmployeeType), DateHire: ref(&e.DateHire)}
 	}
-	if b := u.Biography; b != nil {
+	if b := x.Biography; b != nil {
 		m.Biography = &model.Biography{Biography: ref(&b.Biography), Interests: b.Interests, Hobbies: b.Hobbies, Spouse: ref(&b.Spouse)}
 	}
-	return m
 }
 
 func contacts(in []genesys.Contact) []model.Contact {

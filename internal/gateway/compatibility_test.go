@@ -459,3 +459,48 @@ func TestUnknownIsNeverAcceptedAsInput(t *testing.T) {
 		})
 	}
 }
+
+// expandedMembers is a member page as sent with every expand: a user with
+// every expanded part (those the schema does not show too), one whose
+// parts are null or empty, a plain one.
+const expandedMembers = `{"entities":[` +
+	`{"id":"7b1e0000-0000-4000-8000-000000000001","name":"Ann","email":"ann@x","state":"active","version":4,` +
+	`"manager":{"id":"7b1e0000-0000-4000-8000-000000000009","name":"Boss","presence":{"presenceDefinition":{"systemPresence":"Busy"}}},` +
+	`"certifications":["Level 1","Level 2"],"biography":{"biography":"Bio","interests":["chess"],"hobbies":["go"],"spouse":"S","education":[{"school":"E"}]},` +
+	`"employerInfo":{"officialName":"Ann Smith","employeeId":"E00001","employeeType":"Full-time","dateHire":"2020-01-02"},` +
+	`"routingStatus":{"status":"IDLE","startTime":"2026-01-01T09:00:00.000Z"},` +
+	`"presence":{"source":"PURECLOUD","modifiedDate":"2026-01-01T08:00:00.000Z","presenceDefinition":{"id":"p","systemPresence":"Available"}},` +
+	`"integrationPresence":{"source":"x"},"conversationSummary":{"call":{"contactCenter":{"active":1}}},` +
+	`"outOfOffice":{"active":true,"startDate":"2026-02-01T00:00:00.000Z","endDate":"2026-02-08T00:00:00.000Z"},` +
+	`"geolocation":{"city":"Paris"},"station":{"id":"s"},"authorization":{"roles":[]},"profileSkills":["ps"],` +
+	`"locations":[{"id":"l"}],"groups":[{"id":"g","name":"G"}],"team":{"id":"t"},"workPlanBidRanks":{"rank":1},` +
+	`"skills":[{"id":"sk","proficiency":4.5}],"languages":[],"languagePreference":"fr-FR","lastTokenIssued":{"dateIssued":"2026-01-01"},` +
+	`"dateLastLogin":"2026-01-03T00:00:00.000Z","dateWelcomeSent":"2026-01-04T00:00:00.000Z"},` +
+	`{"id":"7b1e0000-0000-4000-8000-000000000002","name":"Bob","routingStatus":null,"presence":null,"outOfOffice":{},` +
+	`"certifications":[],"biography":null,"employerInfo":{},"dateLastLogin":null},` +
+	`{"id":"7b1e0000-0000-4000-8000-000000000003","name":"Cy","email":"cy@x","state":"inactive","version":1}],` +
+	`"pageSize":25,"pageNumber":1,"total":3,"pageCount":1}`
+
+// TestExpandedMembersGolden: a member page carrying every expansion, some
+// of them null, comes out as testdata/members-expanded.golden.json (the
+// answer of the gateway before the expansions moved behind a pointer).
+func TestExpandedMembersGolden(t *testing.T) {
+	e := setup(t, nil)
+	g0 := demodata.GroupID(0)
+	r := e.differentialRun(differentialCase{
+		query: `query($id: ID!) { group(id: $id) { members { total entities { ` + allMemberFields +
+			` boss: manager { presence { systemPresence } } } } } }`,
+		vars:   map[string]any{"id": g0},
+		faults: map[string]emukit.Fault{genesysemu.RouteGetMembers: {Status: http.StatusOK, Body: expandedMembers}},
+	})
+	require.Empty(t, r.errors(t))
+	var got bytes.Buffer
+	require.NoError(t, json.Indent(&got, r.Data, "", "  "))
+	golden := filepath.Join(repoRoot, "testdata", "members-expanded.golden.json")
+	if *update {
+		require.NoError(t, os.WriteFile(golden, got.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test ./internal/gateway -run TestExpandedMembersGolden -update")
+	assert.Equal(t, string(want), got.String())
+}

@@ -259,30 +259,49 @@ type GroupProfileEntityListing struct {
 	Page
 }
 
-// User is a group member, individual or owner. The expandable parts that the
-// gateway does not interpret are kept as raw JSON.
+// User is a group member, individual or owner. The members that only an
+// expand= brings (see UserExpansions) sit behind one pointer, nil when the
+// answer carries none of them: a page of plain users does not allocate,
+// clear and scan them for every user.
 // The client decodes it by hand (unmarshal_models.go), with the types it
 // holds: a new member must be added there too (TestUnmarshalEveryField fails
 // until it is).
 type User struct {
-	ID                  string         `json:"id,omitempty"`
-	Name                string         `json:"name,omitempty"`
-	Division            *Division      `json:"division,omitempty"`
-	Chat                *Chat          `json:"chat,omitempty"`
-	Department          string         `json:"department,omitempty"`
-	Email               string         `json:"email,omitempty"`
-	PrimaryContactInfo  []Contact      `json:"primaryContactInfo,omitempty"`
-	Addresses           []Contact      `json:"addresses,omitempty"`
-	State               State          `json:"state,omitempty"`
-	Title               string         `json:"title,omitempty"`
-	Username            string         `json:"username,omitempty"`
-	Manager             *User          `json:"manager,omitempty"`
-	Images              []Image        `json:"images,omitempty"`
-	Version             int            `json:"version,omitempty"`
+	ID                 string    `json:"id,omitempty"`
+	Name               string    `json:"name,omitempty"`
+	Division           *Division `json:"division,omitempty"`
+	Chat               *Chat     `json:"chat,omitempty"`
+	Department         string    `json:"department,omitempty"`
+	Email              string    `json:"email,omitempty"`
+	PrimaryContactInfo []Contact `json:"primaryContactInfo,omitempty"`
+	Addresses          []Contact `json:"addresses,omitempty"`
+	State              State     `json:"state,omitempty"`
+	Title              string    `json:"title,omitempty"`
+	Username           string    `json:"username,omitempty"`
+	Manager            *User     `json:"manager,omitempty"`
+	Images             []Image   `json:"images,omitempty"`
+	Version            int       `json:"version,omitempty"`
+	PreferredName      string    `json:"preferredName,omitempty"`
+	AcdAutoAnswer      *bool     `json:"acdAutoAnswer,omitempty"`
+	// LanguagePreference, DateLastLogin and DateWelcomeSent need an expand
+	// too, but they are small and the one-pass page decoder
+	// (unmarshal_fast.go) reads them: they stay here.
+	LanguagePreference string `json:"languagePreference,omitempty"`
+	DateLastLogin      string `json:"dateLastLogin,omitempty"`
+	DateWelcomeSent    string `json:"dateWelcomeSent,omitempty"`
+	SelfURI            string `json:"selfUri,omitempty"`
+	// Expansions holds the members that only an expand= brings, nil when
+	// the answer has none of them. Its members are inlined: the JSON is
+	// that of a flat user (json v2; encoding/json does not know inline).
+	Expansions *UserExpansions `json:",inline"`
+}
+
+// UserExpansions are the members of a User that an expand= brings. The
+// parts that the gateway does not interpret are kept as raw JSON.
+type UserExpansions struct {
 	Certifications      []string       `json:"certifications,omitempty"`
 	Biography           *Biography     `json:"biography,omitempty"`
 	EmployerInfo        *EmployerInfo  `json:"employerInfo,omitempty"`
-	PreferredName       string         `json:"preferredName,omitempty"`
 	RoutingStatus       jsontext.Value `json:"routingStatus,omitempty"`
 	Presence            jsontext.Value `json:"presence,omitempty"`
 	IntegrationPresence jsontext.Value `json:"integrationPresence,omitempty"`
@@ -298,12 +317,7 @@ type User struct {
 	WorkPlanBidRanks    jsontext.Value `json:"workPlanBidRanks,omitempty"`
 	Skills              jsontext.Value `json:"skills,omitempty"`
 	Languages           jsontext.Value `json:"languages,omitempty"`
-	AcdAutoAnswer       *bool          `json:"acdAutoAnswer,omitempty"`
-	LanguagePreference  string         `json:"languagePreference,omitempty"`
 	LastTokenIssued     jsontext.Value `json:"lastTokenIssued,omitempty"`
-	DateLastLogin       string         `json:"dateLastLogin,omitempty"`
-	DateWelcomeSent     string         `json:"dateWelcomeSent,omitempty"`
-	SelfURI             string         `json:"selfUri,omitempty"`
 }
 
 // Chat holds a user's chat identity.

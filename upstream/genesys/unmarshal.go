@@ -115,6 +115,7 @@ type decodeState struct {
 	images        slab[Image]
 	groupContacts slab[GroupContact]
 	owners        slab[User]
+	expansions    slab[UserExpansions]
 
 	// users and groups are the scratch of readEntities.
 	users  []User
@@ -134,6 +135,7 @@ var statePool = sync.Pool{New: func() any {
 		bools: slab[bool]{size: 64}, divisions: slab[Division]{size: 32}, chats: slab[Chat]{size: 64},
 		contacts: slab[Contact]{size: 32}, images: slab[Image]{size: 16},
 		groupContacts: slab[GroupContact]{size: 32}, owners: slab[User]{size: 8},
+		expansions: slab[UserExpansions]{size: 16},
 	}
 }}
 

@@ -87,8 +87,7 @@ func decodeUser(dec *jsontext.Decoder, st *decodeState, u *User) error {
 }
 
 // userMember decodes the members of a User: its strings, numbers and
-// nested objects by hand, the rarely sent expansions through json v2
-// (userRareMember), its raw parts by copy.
+// nested objects by hand, its expansions with expansionMember.
 func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) error {
 	if st.fields.skipUser(name) {
 		return dec.SkipValue()
@@ -135,64 +134,51 @@ func userMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) er
 	case "selfUri":
 		return readString(dec, st, &u.SelfURI)
 	}
-	if raw := u.rawMember(name); raw != nil {
-		return readRaw(dec, st, raw)
-	}
-	return userRareMember(dec, u, name)
+	return expansionMember(dec, st, u, name)
 }
 
-// rawMember returns the field of u that keeps the member name as raw
-// JSON, or nil.
-func (u *User) rawMember(name []byte) *jsontext.Value {
-	switch string(name) {
-	case "routingStatus":
-		return &u.RoutingStatus
-	case "presence":
-		return &u.Presence
-	case "integrationPresence":
-		return &u.IntegrationPresence
-	case "conversationSummary":
-		return &u.ConversationSummary
-	case "outOfOffice":
-		return &u.OutOfOffice
-	case "geolocation":
-		return &u.Geolocation
-	case "station":
-		return &u.Station
-	case "authorization":
-		return &u.Authorization
-	case "locations":
-		return &u.Locations
-	case "team":
-		return &u.Team
-	case "workPlanBidRanks":
-		return &u.WorkPlanBidRanks
-	case "skills":
-		return &u.Skills
-	case "languages":
-		return &u.Languages
-	case "lastTokenIssued":
-		return &u.LastTokenIssued
-	}
-	return nil
+// expansionFields give the field of a UserExpansions that keeps each of
+// its members, by JSON name.
+var expansionFields = map[string]func(x *UserExpansions) any{
+	"certifications":      func(x *UserExpansions) any { return &x.Certifications },
+	"biography":           func(x *UserExpansions) any { return &x.Biography },
+	"employerInfo":        func(x *UserExpansions) any { return &x.EmployerInfo },
+	"routingStatus":       func(x *UserExpansions) any { return &x.RoutingStatus },
+	"presence":            func(x *UserExpansions) any { return &x.Presence },
+	"integrationPresence": func(x *UserExpansions) any { return &x.IntegrationPresence },
+	"conversationSummary": func(x *UserExpansions) any { return &x.ConversationSummary },
+	"outOfOffice":         func(x *UserExpansions) any { return &x.OutOfOffice },
+	"geolocation":         func(x *UserExpansions) any { return &x.Geolocation },
+	"station":             func(x *UserExpansions) any { return &x.Station },
+	"authorization":       func(x *UserExpansions) any { return &x.Authorization },
+	"profileSkills":       func(x *UserExpansions) any { return &x.ProfileSkills },
+	"locations":           func(x *UserExpansions) any { return &x.Locations },
+	"groups":              func(x *UserExpansions) any { return &x.Groups },
+	"team":                func(x *UserExpansions) any { return &x.Team },
+	"workPlanBidRanks":    func(x *UserExpansions) any { return &x.WorkPlanBidRanks },
+	"skills":              func(x *UserExpansions) any { return &x.Skills },
+	"languages":           func(x *UserExpansions) any { return &x.Languages },
+	"lastTokenIssued":     func(x *UserExpansions) any { return &x.LastTokenIssued },
 }
 
-// userRareMember decodes the members of a User that the gateway seldom
-// asks for with json v2 itself, and skips unknown names.
-func userRareMember(dec *jsontext.Decoder, u *User, name []byte) error {
-	switch string(name) {
-	case "certifications":
-		return jsonv2.UnmarshalDecode(dec, &u.Certifications)
-	case "biography":
-		return jsonv2.UnmarshalDecode(dec, &u.Biography)
-	case "employerInfo":
-		return jsonv2.UnmarshalDecode(dec, &u.EmployerInfo)
-	case "profileSkills":
-		return jsonv2.UnmarshalDecode(dec, &u.ProfileSkills)
-	case "groups":
-		return jsonv2.UnmarshalDecode(dec, &u.Groups)
+// expansionMember decodes a member of u's expansions, taking them from
+// the state's slab on the first one (a null member too, as json v2
+// does), and skips unknown names. The raw parts are copied, the others,
+// seldom sent, decoded with json v2 itself.
+func expansionMember(dec *jsontext.Decoder, st *decodeState, u *User, name []byte) error {
+	field, ok := expansionFields[string(name)]
+	if !ok {
+		return dec.SkipValue()
 	}
-	return dec.SkipValue()
+	if u.Expansions == nil {
+		u.Expansions = st.expansions.next()
+	}
+	switch p := field(u.Expansions).(type) {
+	case *jsontext.Value:
+		return readRaw(dec, st, p)
+	default:
+		return jsonv2.UnmarshalDecode(dec, p)
+	}
 }
 
 func decodeDivision(dec *jsontext.Decoder, st *decodeState, d *Division) error {

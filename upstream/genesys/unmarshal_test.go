@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -88,8 +89,9 @@ func TestUnmarshalTestdata(t *testing.T) {
 	require.NoError(t, err)
 	for _, u := range l.Entities {
 		// Raw parts share chunks: an append to one must not reach another.
-		assert.Equal(t, len(u.Presence), cap(u.Presence))
-		assert.Equal(t, len(u.RoutingStatus), cap(u.RoutingStatus))
+		require.NotNil(t, u.Expansions)
+		assert.Equal(t, len(u.Expansions.Presence), cap(u.Expansions.Presence))
+		assert.Equal(t, len(u.Expansions.RoutingStatus), cap(u.Expansions.RoutingStatus))
 	}
 }
 
@@ -288,4 +290,33 @@ func TestUnmarshalEveryField(t *testing.T) {
 	differential[User](t, body(&User{}))
 	differential[Group](t, body(&Group{}))
 	differential[GroupsSearchResponse](t, body(&GroupsSearchResponse{}))
+}
+
+func TestUnmarshalExpansionsOnlyWhenSent(t *testing.T) {
+	// A plain user costs no expansions: the pointer stays nil, by hand
+	// and with json v2's reflection; the first expanded member, even null,
+	// allocates them.
+	plain := repeatedPage(t, "members20.json")
+	expanded := repeatedPage(t, "members20-expanded.json")
+	for name, opts := range map[string]jsonv2.Options{"hand": unmarshalOptions, "jsonv2": lenient} {
+		var l UserEntityListing
+		_, err := upstream.Decode(plain, &l, opts)
+		require.NoError(t, err)
+		require.NotEmpty(t, l.Entities)
+		for _, u := range l.Entities {
+			assert.Nil(t, u.Expansions, "%s: %s", name, u.ID)
+		}
+		_, err = upstream.Decode(expanded, &l, opts)
+		require.NoError(t, err)
+		for _, u := range l.Entities {
+			require.NotNil(t, u.Expansions, "%s: %s", name, u.ID)
+			assert.NotEmpty(t, u.Expansions.Presence, name)
+		}
+		var u User
+		_, err = upstream.Decode([]byte(`{"id":"u","presence":null}`), &u, opts)
+		require.NoError(t, err)
+		require.NotNil(t, u.Expansions, name)
+		assert.Equal(t, jsontext.Value("null"), u.Expansions.Presence, name)
+	}
+	assert.Less(t, unsafe.Sizeof(User{}), uintptr(400), "a User holds its expansions behind one pointer")
 }

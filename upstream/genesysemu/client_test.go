@@ -155,7 +155,8 @@ func TestClientMembers(t *testing.T) {
 	assert.NotEmpty(t, u.Email)
 	require.NotNil(t, u.Chat)
 	assert.NotEmpty(t, u.Chat.JabberID)
-	assert.NotEmpty(t, u.Presence)
+	require.NotNil(t, u.Expansions)
+	assert.NotEmpty(t, u.Expansions.Presence)
 	assert.NotEmpty(t, u.DateLastLogin)
 
 	individuals, err := c.GetGroupIndividuals(ctx, id)
