@@ -59,6 +59,9 @@ type Loaders struct {
 	mu          sync.Mutex
 	// prefetched holds the lookups PrefetchGroups started, by id.
 	prefetched map[string]*prefetch
+	// membersKeys are the members page keys of fields of the document, by
+	// MembersKeyOf's field.
+	membersKeys map[any]MembersKey
 	// userGroupIDs maps the key of userGroupByID (upstream.OpaqueIDKey of a
 	// user-group id) to the spelling first asked for, which is sent.
 	userGroupIDs map[string]string
@@ -255,6 +258,38 @@ func (l *Loaders) GroupPending(id string) <-chan struct{} {
 		return p.done
 	}
 	return nil
+}
+
+// MembersPending returns a channel that closes when the call for members
+// page k (started by PrefetchMembers or an earlier Members) is over, or nil
+// when no call for k was started.
+func (l *Loaders) MembersPending(k MembersKey) <-chan struct{} {
+	return l.members.pending(k)
+}
+
+// MembersKeyOf returns the key make computes for field (any comparable
+// value naming a members field of the document, its arguments and its
+// selection), computing it once per request: the items of a list share
+// their fields, so 25 groups' members fields need it worked out once. A
+// failure is not kept.
+func (l *Loaders) MembersKeyOf(field any, make func() (MembersKey, error)) (MembersKey, error) {
+	l.mu.Lock()
+	k, ok := l.membersKeys[field]
+	l.mu.Unlock()
+	if ok {
+		return k, nil
+	}
+	k, err := make()
+	if err != nil {
+		return k, err
+	}
+	l.mu.Lock()
+	if l.membersKeys == nil {
+		l.membersKeys = map[any]MembersKey{}
+	}
+	l.membersKeys[field] = k
+	l.mu.Unlock()
+	return k, nil
 }
 
 // PrefetchMembers starts the members pages of keys now, without waiting.

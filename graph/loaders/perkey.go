@@ -65,6 +65,16 @@ func (l *perKey[K, V]) Prefetch(ctx context.Context, keys []K) {
 	}
 }
 
+// pending returns the channel of key's call, nil when none was started.
+func (l *perKey[K, V]) pending(key K) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.calls[key]; ok {
+		return c.done
+	}
+	return nil
+}
+
 // start returns key's call, and true when the caller is to run it.
 func (l *perKey[K, V]) start(key K) (*keyCall[V], bool) {
 	l.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/graph/loaders"
+	"github.com/groupdir/gateway/graph/model"
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
@@ -42,18 +43,35 @@ func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.Respon
 }
 
 // Pending tells the direct executor (graph.Pending) which resolvers read
-// data Prefetch fetches ahead: a root group(id:) field whose lookup
-// PrefetchGroups started and whose selection reads the group (not only its
-// members), so that W1's 100 aliased group fields run one after the other
-// once the one call is answered, not in 100 goroutines that each park on
-// it. Every other field: nil.
-func Pending(ctx context.Context, _ any) <-chan struct{} {
+// data fetched ahead: a root group(id:) field whose lookup PrefetchGroups
+// started and whose selection reads the group (not only its members), and
+// a Group's members field whose page prefetchMembers (or another field)
+// started. So W1's 100 aliased group fields, and W3's 25 members fields,
+// run one after the other once their calls are answered, not in a
+// goroutine each that parks on them. Every other field: nil.
+func Pending(ctx context.Context, obj any) <-chan struct{} {
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Object != "Query" || fc.Field.Name != "group" || !asksGroupData(fc.Field.Selections) {
-		return nil
+	switch {
+	case fc == nil:
+	case fc.Object == "Query" && fc.Field.Name == "group" && asksGroupData(fc.Field.Selections):
+		id, _ := fc.Args["id"].(string)
+		return loaders.For(ctx).GroupPending(id)
+	case fc.Object == "Group" && fc.Field.Name == "members":
+		g, _ := obj.(*model.Group)
+		pageSize, ok1 := fc.Args["pageSize"].(*int)
+		pageNumber, ok2 := fc.Args["pageNumber"].(*int)
+		order, ok3 := fc.Args["sortOrder"].(*model.SortOrder)
+		expand, ok4 := fc.Args["expand"].([]model.MemberExpand)
+		if g == nil || !ok1 || !ok2 || !ok3 || !ok4 {
+			return nil
+		}
+		key, err := membersKeyOf(ctx, g.ID, pageSize, pageNumber, order, expand)
+		if err != nil {
+			return nil
+		}
+		return loaders.For(ctx).MembersPending(key)
 	}
-	id, _ := fc.Args["id"].(string)
-	return loaders.For(ctx).GroupPending(id)
+	return nil
 }
 
 // argument returns the value of one argument of a field (nil when absent

@@ -17,8 +17,7 @@ import (
 
 // Members is the resolver for the members field.
 func (r *groupResolver) Members(ctx context.Context, obj *model.Group, pageSize *int, pageNumber *int, sortOrder *model.SortOrder, expand []model.MemberExpand) (*model.MemberPage, error) {
-	expand = fieldExpands(ctx, expand, "entities")
-	key, err := membersKey(obj.ID, pageSize, pageNumber, sortOrder, expand)
+	key, err := membersKeyOf(ctx, obj.ID, pageSize, pageNumber, sortOrder, expand)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -94,6 +95,29 @@ func membersFieldKey(oc *graphql.OperationContext, f graphql.CollectedField, gro
 	expand = withSelectedExpands(oc, f.Selections, expand, "entities")
 	key, err := membersKey(groupID, pageSize, pageNumber, order, expand)
 	return key, err == nil
+}
+
+// membersField names a members field for Loaders.MembersKeyOf: the field
+// of the document and the selection it was collected with (the items of a
+// list share both, and so their arguments and selected expands).
+type membersField struct {
+	field *ast.Field
+	sel   *ast.Selection
+	n     int
+}
+
+// membersKeyOf is the key of the members page the members field in ctx
+// asks for, for group groupID: its arguments and selected expands are
+// worked out once per field in a request (Loaders.MembersKeyOf).
+func membersKeyOf(ctx context.Context, groupID string, pageSize, pageNumber *int, order *model.SortOrder,
+	expand []model.MemberExpand) (loaders.MembersKey, error) {
+	fc := graphql.GetFieldContext(ctx)
+	field := membersField{fc.Field.Field, unsafe.SliceData(fc.Field.Selections), len(fc.Field.Selections)}
+	key, err := loaders.For(ctx).MembersKeyOf(field, func() (loaders.MembersKey, error) {
+		return membersKey("", pageSize, pageNumber, order, fieldExpands(ctx, expand, "entities"))
+	})
+	key.GroupID = groupID
+	return key, err
 }
 
 // membersKey validates the members arguments; the members field and the
