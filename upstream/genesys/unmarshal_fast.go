@@ -45,25 +45,38 @@ func fastUserPage(body []byte, f Fields, size int, l *UserEntityListing) bool {
 	if f.users == 0 || f.users&^fastUserFields != 0 {
 		return false
 	}
-	return fastPage(body, f, size, l, (*fastScan).userPageMember)
+	s := newFastScan(body, f, size)
+	var out UserEntityListing
+	ok := s.page(func(name []byte) bool { return s.userPageMember(&out, name) })
+	return done(&s, ok, &out, l)
 }
 
-// fastPage decodes body, a JSON object, into l with a pooled decodeState,
-// reading each of its members with member, and reports whether it did;
-// when it did not, l is unchanged.
-func fastPage[L any](body []byte, f Fields, size int, l *L, member func(*fastScan, *L, []byte) bool) bool {
+// newFastScan returns a scan of body, a page of size entities (0:
+// unknown), reading f's members with a pooled decodeState.
+func newFastScan(body []byte, f Fields, size int) fastScan {
 	st := statePool.Get().(*decodeState)
 	st.fields = f
-	s := fastScan{b: body, st: st, size: min(max(size, 0), maxPooledEntities)}
-	var out L
-	ok := s.peek() == '{' && s.object(func(name []byte) bool { return member(&s, &out, name) }) && s.end()
+	return fastScan{b: body, st: st, size: min(max(size, 0), maxPooledEntities)}
+}
+
+// page reads the whole body, a JSON object, calling member with each
+// member's name, positioned at its value, which member reads.
+func (s *fastScan) page(member func(name []byte) bool) bool {
+	return s.peek() == '{' && s.object(member) && s.end()
+}
+
+// done ends the scan of a page read into out, putting its state back into
+// the pool: when ok, the page's strings are made and out is stored into l.
+// It returns ok.
+func done[L any](s *fastScan, ok bool, out, l *L) bool {
 	if ok {
-		st.flush()
-		*l = out
+		s.st.flush()
+		*l = *out
 	}
-	st.reset()
-	st.trim()
-	statePool.Put(st)
+	s.st.reset()
+	s.st.trim()
+	statePool.Put(s.st)
+	s.st = nil
 	return ok
 }
 

@@ -26,7 +26,10 @@ func fastGroupPage(body []byte, f Fields, size int, l *GroupEntityListing) bool 
 	if f.groups == 0 || f.groups&^fastGroupFields != 0 {
 		return false
 	}
-	return fastPage(body, f, size, l, (*fastScan).groupPageMember)
+	s := newFastScan(body, f, size)
+	var out GroupEntityListing
+	ok := s.page(func(name []byte) bool { return s.groupPageMember(&out, name) })
+	return done(&s, ok, &out, l)
 }
 
 func (s *fastScan) groupPageMember(l *GroupEntityListing, name []byte) bool {
