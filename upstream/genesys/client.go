@@ -189,7 +189,8 @@ func fetch[T any](ctx context.Context, c *Client, method, path string, query url
 }
 
 // decode unmarshals body into v, reading f's members of users and groups
-// with d's options (a page of users that fastUserPage can read, with it).
+// with d's options (a page of users or of groups that fastUserPage or
+// fastGroupPage can read, with it).
 // A body that is not the expected JSON (an HTML page with 200, a truncated
 // object) is a *upstream.TransportError that does not quote the body.
 func decode(resp *http.Response, body []byte, v any, f Fields, d *decoding) error {
@@ -203,8 +204,15 @@ func decode(resp *http.Response, body []byte, v any, f Fields, d *decoding) erro
 	if len(body) == 0 || body[0] != '{' {
 		return invalidBody(resp, "")
 	}
-	if l, ok := v.(*UserEntityListing); ok && fastUserPage(body, f, pageSizeOf(resp.Request), l) {
-		return nil
+	switch l := v.(type) {
+	case *UserEntityListing:
+		if fastUserPage(body, f, pageSizeOf(resp.Request), l) {
+			return nil
+		}
+	case *GroupEntityListing:
+		if fastGroupPage(body, f, pageSizeOf(resp.Request), l) {
+			return nil
+		}
 	}
 	if field, err := upstream.Decode(body, v, d.optionsFor(f)); err != nil {
 		return invalidBody(resp, field)

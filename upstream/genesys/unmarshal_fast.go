@@ -45,20 +45,38 @@ func fastUserPage(body []byte, f Fields, size int, l *UserEntityListing) bool {
 	if f.users == 0 || f.users&^fastUserFields != 0 {
 		return false
 	}
+	s := newFastScan(body, f, size)
+	var out UserEntityListing
+	ok := s.page(func(name []byte) bool { return s.userPageMember(&out, name) })
+	return done(&s, ok, &out, l)
+}
+
+// newFastScan returns a scan of body, a page of size entities (0:
+// unknown), reading f's members with a pooled decodeState.
+func newFastScan(body []byte, f Fields, size int) fastScan {
 	st := statePool.Get().(*decodeState)
 	st.fields = f
-	s := fastScan{b: body, st: st, size: min(max(size, 0), maxPooledEntities)}
-	var out UserEntityListing
-	ok := s.peek() == '{' && s.object(func(name []byte) bool { return s.pageMember(&out, name) }) && s.end()
+	return fastScan{b: body, st: st, size: min(max(size, 0), maxPooledEntities)}
+}
+
+// page reads the whole body, a JSON object, calling member with each
+// member's name, positioned at its value, which member reads.
+func (s *fastScan) page(member func(name []byte) bool) bool {
+	return s.peek() == '{' && s.object(member) && s.end()
+}
+
+// done ends the scan of a page read into out, putting its state back into
+// the pool: when ok, the page's strings are made and out is stored into l.
+// It returns ok.
+func done[L any](s *fastScan, ok bool, out, l *L) bool {
 	if ok {
-		st.flush()
-		*l = out
+		s.st.flush()
+		*l = *out
 	}
-	clear(st.users[:cap(st.users)])
-	st.users = st.users[:0]
-	st.reset()
-	st.trim()
-	statePool.Put(st)
+	s.st.reset()
+	s.st.trim()
+	statePool.Put(s.st)
+	s.st = nil
 	return ok
 }
 
@@ -349,12 +367,17 @@ func (s *fastScan) int64() (int64, bool) {
 	return parseInt(v)
 }
 
-func (s *fastScan) pageMember(l *UserEntityListing, name []byte) bool {
-	p := &l.Page
+func (s *fastScan) userPageMember(l *UserEntityListing, name []byte) bool {
+	if string(name) == "entities" {
+		return fastEntities(s, &l.Entities, &s.st.users, s.userMember)
+	}
+	return s.pageMember(&l.Page, name)
+}
+
+// pageMember reads a member of a page's envelope, and skips any other.
+func (s *fastScan) pageMember(p *Page, name []byte) bool {
 	var ok bool
 	switch string(name) {
-	case "entities":
-		return s.users(&l.Entities)
 	case "pageSize":
 		return s.int(&p.PageSize)
 	case "pageNumber":
@@ -378,12 +401,13 @@ func (s *fastScan) pageMember(l *UserEntityListing, name []byte) bool {
 	return s.skip()
 }
 
-// users reads the entities array. With the page size asked for, the users
+// fastEntities reads the entities array of a page, each entity an object
+// whose members member reads. With the page size asked for, the entities
 // are read into a slice of that capacity, which becomes the answer's (no
 // copy), unless the page holds less than half of it; otherwise they are
 // read through the state's scratch and copied into a slice of their final
 // length, as readEntities does.
-func (s *fastScan) users(dst *[]User) bool {
+func fastEntities[T any](s *fastScan, dst *[]T, scratch *[]T, member func(*T, []byte) bool) bool {
 	switch s.peek() {
 	case 'n':
 		*dst = nil
@@ -393,34 +417,37 @@ func (s *fastScan) users(dst *[]User) bool {
 		return false
 	}
 	st := s.st
-	users := st.users[:0]
+	elems := (*scratch)[:0]
 	if s.size > 0 {
-		users = make([]User, 0, s.size)
+		elems = make([]T, 0, s.size)
 	}
 	ok := s.array(func() bool {
 		if s.peek() != '{' {
 			return false
 		}
-		if len(users) == cap(users) {
-			st.flush() // the users are about to move
+		if len(elems) == cap(elems) {
+			st.flush() // the entities are about to move
 		}
-		users = append(users, User{})
-		u := &users[len(users)-1]
-		return s.object(func(name []byte) bool { return s.userMember(u, name) })
+		var zero T
+		elems = append(elems, zero)
+		e := &elems[len(elems)-1]
+		return s.object(func(name []byte) bool { return member(e, name) })
 	})
+	if ok {
+		st.flush()
+		if s.size > 0 && len(elems) >= cap(elems)/2 {
+			*dst = elems
+		} else {
+			*dst = append(make([]T, 0, len(elems)), elems...)
+		}
+	}
 	if s.size == 0 {
-		st.users = users[:0]
+		// Cleared to its capacity: a failed read leaves elements past
+		// its length.
+		clear(elems[:cap(elems)])
+		*scratch = elems[:0]
 	}
-	if !ok {
-		return false
-	}
-	st.flush()
-	if s.size > 0 && len(users) >= cap(users)/2 {
-		*dst = users
-		return true
-	}
-	*dst = append(make([]User, 0, len(users)), users...)
-	return true
+	return ok
 }
 
 // userMember reads a member of a user when f reads it, and otherwise

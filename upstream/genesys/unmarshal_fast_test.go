@@ -34,14 +34,20 @@ var fastSizes = []int{0, 1, 20, 200}
 // fastUserPage took the page.
 func fastMatchesUsual(t *testing.T, body []byte, f Fields) bool {
 	t.Helper()
-	var want UserEntityListing
+	return fastMatches(t, body, f, fastUserPage)
+}
+
+// fastMatches is fastMatchesUsual for the fast decoding fast of a page L.
+func fastMatches[L any](t *testing.T, body []byte, f Fields, fast func([]byte, Fields, int, *L) bool) bool {
+	t.Helper()
+	var want L
 	var drift driftLog
 	_, err := upstream.Decode(body, &want, newUnmarshalOptions(f, drift.report))
 	took := 0
 	for _, size := range fastSizes {
-		var got UserEntityListing
-		if !fastUserPage(body, f, size, &got) {
-			assert.Equal(t, UserEntityListing{}, got, "a page given up is left as it was")
+		var got, zero L
+		if !fast(body, f, size, &got) {
+			assert.Equal(t, zero, got, "a page given up is left as it was")
 			continue
 		}
 		took++
