@@ -8,6 +8,7 @@ import (
 
 	"github.com/groupdir/gateway/graph/loaders"
 	"github.com/groupdir/gateway/graph/model"
+	"github.com/groupdir/gateway/upstream"
 	"github.com/groupdir/gateway/upstream/genesys"
 	"github.com/groupdir/gateway/upstream/usergroups"
 )
@@ -46,8 +47,9 @@ func Prefetch(ctx context.Context, next graphql.OperationHandler) graphql.Respon
 // data fetched ahead: a root group(id:) field whose lookup PrefetchGroups
 // started and whose selection reads the group (not only its members), and
 // a Group's members field whose page prefetchMembers (or another field)
-// started. So W1's 100 aliased group fields, and W3's 25 members fields,
-// run one after the other once their calls are answered, not in a
+// started, and a user group's linked group (prefetchLinkedGroups). So W1's
+// 100 aliased group fields, W2's 50 linked groups and W3's 25 members
+// fields run one after the other once their calls are answered, not in a
 // goroutine each that parks on them. Every other field: nil.
 func Pending(ctx context.Context, obj any) <-chan struct{} {
 	fc := graphql.GetFieldContext(ctx)
@@ -70,9 +72,26 @@ func Pending(ctx context.Context, obj any) <-chan struct{} {
 			return nil
 		}
 		return loaders.For(ctx).MembersPending(key)
+	case fc.Object == "UserGroup" && fc.Field.Name == "group":
+		ug, _ := obj.(*model.UserGroup)
+		switch {
+		case ug == nil:
+		case ug.ExternalID == nil || upstream.CheckID("externalId", *ug.ExternalID) != nil:
+			return ready // the resolver answers null at once
+		default:
+			return loaders.For(ctx).GroupPending(*ug.ExternalID)
+		}
 	}
 	return nil
 }
+
+// ready is a closed channel: for Pending, a field whose resolver needs no
+// call at all.
+var ready = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // argument returns the value of one argument of a field (nil when absent
 // or not coercible), without building the map of all of them.
