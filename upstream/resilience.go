@@ -283,7 +283,7 @@ func (r *Resilience) admit(req *http.Request) (done func(*http.Response, error),
 	write := freshReads(req.Context()) ||
 		req.Method != http.MethodGet && req.Method != http.MethodHead && !readPOST(req.Context())
 	waitCtx := req.Context()
-	if !write && r.opts.MaxReadWait > 0 {
+	if b != nil && !write && r.opts.MaxReadWait > 0 { // without a limiter nothing waits
 		var cancel context.CancelFunc
 		waitCtx, cancel = context.WithTimeout(waitCtx, r.opts.MaxReadWait)
 		defer cancel()
