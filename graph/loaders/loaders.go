@@ -231,12 +231,12 @@ func (l *Loaders) PrefetchGroups(ctx context.Context, ids []string) {
 		for _, id := range chunk {
 			l.prefetched[id] = p
 		}
-		go func() {
+		goUpstream(func() {
 			defer close(p.done)
 			for i, r := range l.fetchGroups(ctx, chunk) {
 				p.results[chunk[i]] = r
 			}
-		}()
+		})
 	}
 }
 
@@ -267,19 +267,19 @@ func (l *Loaders) MembersPending(k MembersKey) <-chan struct{} {
 	return l.members.pending(k)
 }
 
-// MembersKeyOf returns the key make computes for field (any comparable
+// MembersKeyOf returns the key compute computes for field (any comparable
 // value naming a members field of the document, its arguments and its
 // selection), computing it once per request: the items of a list share
 // their fields, so 25 groups' members fields need it worked out once. A
 // failure is not kept.
-func (l *Loaders) MembersKeyOf(field any, make func() (MembersKey, error)) (MembersKey, error) {
+func (l *Loaders) MembersKeyOf(field any, compute func() (MembersKey, error)) (MembersKey, error) {
 	l.mu.Lock()
 	k, ok := l.membersKeys[field]
 	l.mu.Unlock()
 	if ok {
 		return k, nil
 	}
-	k, err := make()
+	k, err := compute()
 	if err != nil {
 		return k, err
 	}
