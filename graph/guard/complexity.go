@@ -156,6 +156,9 @@ func (c costs) size(f *ast.Field) int { return ListSize(f, c.vars, MaxListSize) 
 func ListSize(f *ast.Field, vars map[string]any, limit int) int {
 	largest := 0
 	for _, arg := range f.Arguments {
+		if !sizeArguments[arg.Name] && !mayHoldSizes(arg.Value) {
+			continue // group(id: $id): nothing to evaluate
+		}
 		var v any = len(arg.Value.Children) // a literal list: its length, without building it
 		if arg.Value.Kind != ast.ListValue {
 			var err error
@@ -171,6 +174,12 @@ func ListSize(f *ast.Field, vars map[string]any, limit int) int {
 		}
 	}
 	return largest
+}
+
+// mayHoldSizes reports whether an argument value not itself named as a size
+// may hold one: an input object, or a value validation did not type.
+func mayHoldSizes(v *ast.Value) bool {
+	return v.Definition == nil || v.Definition.Kind == ast.InputObject
 }
 
 // sizeOf is the item count an argument value gives: a number (a page size,

@@ -32,6 +32,8 @@ func TestComplexity(t *testing.T) {
 		{"an unsized page", `{ groups { entities { id } } }`, nil, 1 + 1 + DefaultPageSize},
 		{"an unsized page inside a page", `{ groups(pageSize: 2) { entities { members { entities { id } } } } }`, nil, 1 + 1 + 2*(1+1+DefaultPageSize)},
 		{"pageSize inside an input object", `{ searchGroups(input: {pageSize: 5}) { results { id } } }`, nil, 1 + 1 + 5},
+		{"pageSize inside an input object variable", `query($in: GroupSearchInput!) { searchGroups(input: $in) { results { id } } }`,
+			map[string]any{"in": map[string]any{"pageSize": json.Number("6")}}, 1 + 1 + 6},
 		{"nested pages multiply", `{ groups(pageSize: 10) { entities { members(pageSize: 3) { entities { id } } } } }`, nil, 1 + 1 + 10*(1+1+3)},
 		{"an unsized list", `{ group(id: "` + testGroupID + `") { owners { id } } }`, nil, 1 + 1 + DefaultListSize},
 		{"a scalar list costs one", `{ userGroup(id: "` + testGroupID + `") { userIds } }`, nil, 2},

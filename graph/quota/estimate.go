@@ -2,6 +2,7 @@ package quota
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -126,15 +127,16 @@ func (e *estimator) field(f *ast.Field, items, size int) int {
 	if f.Definition == nil || f.ObjectDefinition == nil || strings.HasPrefix(f.Name, "__") {
 		return 0 // introspection, __typename
 	}
+	c := costOf(f)
 	ids := e.size(f)
-	if n := pageOf(f, ids); n > 0 {
+	if n := c.pageItems(ids); n > 0 {
 		size = n
 	}
-	calls := e.own(f, items, ids)
+	calls := e.own(f, c, items, ids)
 	if f.Definition.Type.Elem != nil {
 		n, sized := size, size > 0
 		if !sized {
-			n = e.listSize(f)
+			n = e.listSize(c.name)
 		}
 		if !sized {
 			return min(calls+e.listOfTypes(f, items, n), ceiling)
@@ -172,23 +174,18 @@ func (e *estimator) listOfTypes(f *ast.Field, items, n int) int {
 
 // own is the calls f itself makes, run items times; ids is its size
 // argument's count.
-func (e *estimator) own(f *ast.Field, items, ids int) int {
-	name := f.ObjectDefinition.Name + "." + f.Name
-	if arg, ok := nodeFields[name]; ok {
-		return e.nodes(f, arg, items)
-	}
-	if batched[name] {
+func (e *estimator) own(f *ast.Field, c *fieldCost, items, ids int) int {
+	switch {
+	case c.node != "":
+		return e.nodes(f, c.node, items)
+	case c.batched:
 		e.lookups = min(e.lookups+items, ceiling)
 		return 0
-	}
-	if name == "Query._entities" {
+	case c.entities:
 		return e.entities(f, items)
 	}
-	per, ok := callsPerItem[name]
-	if !ok && (f.ObjectDefinition.Name == "Query" || f.ObjectDefinition.Name == "Mutation") {
-		per = 1
-	}
-	if chunked[name] {
+	per := c.per
+	if c.chunked {
 		per += (ids + chunkSize - 1) / chunkSize
 	}
 	return min(items*per, ceiling)
@@ -244,29 +241,70 @@ func (e *estimator) entities(f *ast.Field, items int) int {
 	return min(items*min(others, maxItems), ceiling)
 }
 
-// pageOf is the items of f's page, given the count ids of its size
-// arguments: that count up to the field's largest page, else the field's
-// default page; 0 for a field that is no page and has no size argument.
-func pageOf(f *ast.Field, ids int) int {
-	p, paged := pages[f.ObjectDefinition.Name+"."+f.Name]
-	if !paged {
-		p = page{def: DefaultPageSize, max: maxItems}
-		paged = f.Definition.Arguments.ForName("pageSize") != nil
-	}
-	switch {
-	case ids > 0:
-		return min(ids, p.max)
-	case paged:
-		return p.def
-	}
-	return 0
-}
-
-func (e *estimator) listSize(f *ast.Field) int {
-	if n, ok := e.listSizes[f.ObjectDefinition.Name+"."+f.Name]; ok {
+func (e *estimator) listSize(name string) int {
+	if n, ok := e.listSizes[name]; ok {
 		return n
 	}
 	return DefaultListSize
+}
+
+// fieldCost is what the estimate reads of one field of the schema, worked
+// out once per field definition (costOf) rather than by name for every
+// field of every operation.
+type fieldCost struct {
+	// name is "Type.field", the key of listSizes.
+	name string
+	// node is the id argument of a Relay lookup (nodeFields), else "".
+	node string
+	// batched, entities and chunked: the field is in batched, is
+	// Query._entities, is in chunked.
+	batched, entities, chunked bool
+	// per is the calls the field makes per item (callsPerItem; 1 for the
+	// other root fields).
+	per int
+	// page is the field's page when paged.
+	page  page
+	paged bool
+}
+
+// fieldCosts holds the fieldCost of every field definition met, by
+// definition (a field definition belongs to one type of the schema, which
+// is parsed once per process, so the map stays as small as the schema).
+var fieldCosts sync.Map // *ast.FieldDefinition -> *fieldCost
+
+// costOf returns f's fieldCost (f has a Definition and an ObjectDefinition
+// and is no introspection field).
+func costOf(f *ast.Field) *fieldCost {
+	if c, ok := fieldCosts.Load(f.Definition); ok {
+		return c.(*fieldCost)
+	}
+	name := f.ObjectDefinition.Name + "." + f.Name
+	c := &fieldCost{name: name, node: nodeFields[name], batched: batched[name], entities: name == "Query._entities",
+		chunked: chunked[name]}
+	var ok bool
+	if c.per, ok = callsPerItem[name]; !ok && (f.ObjectDefinition.Name == "Query" || f.ObjectDefinition.Name == "Mutation") {
+		c.per = 1
+	}
+	if c.page, c.paged = pages[name]; !c.paged {
+		c.page = page{def: DefaultPageSize, max: maxItems}
+		c.paged = f.Definition.Arguments.ForName("pageSize") != nil
+	}
+	actual, _ := fieldCosts.LoadOrStore(f.Definition, c)
+	return actual.(*fieldCost)
+}
+
+// pageItems is the items of the field's page, given the count ids of its
+// size arguments: that count up to the field's largest page, else the
+// field's default page; 0 for a field that is no page and has no size
+// argument.
+func (c *fieldCost) pageItems(ids int) int {
+	switch {
+	case ids > 0:
+		return min(ids, c.page.max)
+	case c.paged:
+		return c.page.def
+	}
+	return 0
 }
 
 // size is the largest item count f's size arguments give; 0 when it has

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"github.com/99designs/gqlgen/graphql"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/groupdir/gateway/upstream/genesys"
@@ -35,10 +36,22 @@ var (
 // interface) it names anywhere, fragments included, whatever their
 // @skip/@include.
 func selectedFields(oc *graphql.OperationContext) genesys.Fields {
+	if f, ok := operationFields.Get(oc.Operation); ok {
+		return f
+	}
 	w := fieldWalk{users: []string{}, groups: []string{}}
 	w.walk(oc.Operation.SelectionSet)
-	return genesys.NewFields(w.users, w.groups)
+	f := genesys.NewFields(w.users, w.groups)
+	operationFields.Add(oc.Operation, f)
+	return f
 }
+
+// operationFields remembers the selectedFields of the operations met
+// lately. They depend on the operation alone, and gqlgen's query cache
+// (guard.QueryCache) hands a repeated document over as the same
+// *ast.OperationDefinition, so the 100 aliased group fields of a batch
+// lookup are walked once, not on every request.
+var operationFields, _ = lru.New[*ast.OperationDefinition, genesys.Fields](256) // only fails for a size <= 0
 
 // fieldWalk collects the JSON members; a nil list means every member.
 type fieldWalk struct {

@@ -46,6 +46,10 @@ func TestSelectedFields(t *testing.T) {
 			require.Empty(t, errs)
 			oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0]}
 			assert.Equal(t, tc.want, selectedFields(oc))
+			got, kept := operationFields.Get(oc.Operation)
+			assert.True(t, kept, "kept for the next request of the same operation")
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.want, selectedFields(oc), "answered from what was kept")
 		})
 	}
 }
