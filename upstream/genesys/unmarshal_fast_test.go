@@ -1,6 +1,8 @@
 package genesys
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
@@ -134,4 +136,49 @@ func TestPageSizeOf(t *testing.T) {
 		assert.Equal(t, want, pageSizeOf(&http.Request{URL: &url.URL{RawQuery: q}}), q)
 	}
 	assert.Zero(t, pageSizeOf(nil))
+}
+
+// skipEnd runs skip over body and returns where it stopped, or -1 when it
+// gave up.
+func skipEnd(body []byte) int {
+	s := fastScan{b: body}
+	if !s.skip() {
+		return -1
+	}
+	return s.i
+}
+
+// TestFastSkip: skip reads exactly one value of any shape, and gives up on
+// what is no JSON value and on what object and array give up on (escaped
+// member names, nesting deeper than maxFastDepth).
+func TestFastSkip(t *testing.T) {
+	for _, v := range []string{`"a"`, `"a\"b\u00e9"`, `0`, `-1.5e+3`, `true`, `false`, `null`, `{}`, `[]`, ` [ ] `,
+		`{"a":1}`, `{"a":{"b":[1,{"c":[]},"x"]},"d":null}`, `[[[]],{},[{}]]`, `{"a" : [ 1 , 2 ] , "b" : { } }`,
+		strings.Repeat("[", maxFastDepth) + strings.Repeat("]", maxFastDepth),
+		strings.Repeat(`{"a":`, maxFastDepth-1) + "1" + strings.Repeat("}", maxFastDepth-1)} {
+		trimmed := strings.TrimRight(v, " ")
+		assert.Equal(t, len(trimmed), skipEnd([]byte(v+`,"next"`)), "one value: %s", v)
+	}
+	for _, v := range []string{``, `{`, `[`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[1 2]`, `{"a":1]`, `[1}`,
+		`{a:1}`, `{"\u0061":1}`, `[{"a\n":1}]`, `{"a":1,"b"`, `tru`, `nul`, `-`, `-x`, `.5`, `"abc`, "\"a\x01\"", `]`,
+		`}`, `{"a":[1,{"b":2]}}`, strings.Repeat("[", maxFastDepth+1) + strings.Repeat("]", maxFastDepth+1)} {
+		assert.Equal(t, -1, skipEnd([]byte(v)), "gives up: %q", v)
+	}
+}
+
+// FuzzFastSkip: what skip reads is one valid JSON value, and a valid one
+// without escaped member names and within maxFastDepth is read whole.
+func FuzzFastSkip(f *testing.F) {
+	for _, v := range []string{`{"a":{"b":[1,{"c":[]},"x"]},"d":null}`, `[1,"2",true]`, `"\u00e9"`, `{"a":1]`} {
+		f.Add([]byte(v))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		end := skipEnd(body)
+		if end >= 0 {
+			require.True(t, json.Valid(body[:end]), "skip read %q as a value", body[:end])
+		}
+		if json.Valid(body) && !bytes.Contains(body, []byte(`\`)) && bytes.Count(body, []byte("{"))+bytes.Count(body, []byte("[")) <= maxFastDepth {
+			require.Equal(t, len(bytes.TrimRight(body, " \t\r\n")), end, "skip reads the whole of %q", body)
+		}
+	})
 }
