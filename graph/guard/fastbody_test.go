@@ -31,7 +31,8 @@ var plainBodies = map[string]string{
 	"nested": `{"variables":{"input":{"name":"n","tags":["a","b",{"deep":[[[{"x":true}]]]}],` +
 		`"owner":{"id":"1","flags":[true,false,null]}},"list":[[],{},[{}]]}}`,
 	"numbers": `{"variables":{"a":0,"b":-0,"c":12,"d":-1.5,"e":1e5,"f":1E+5,"g":2.5e-3,"h":-0.0e-0,` +
-		`"i":123456789012345678901234567890,"j":0.000000000000000000001,"k":[1,-2,3.25,4E2]},"extensions":{"n":7}}`,
+		`"i":123456789012345678901234567890,"j":0.000000000000000000001,"k":[1,-2,3.25,4E2],` +
+		`"l":1e400,"m":-1E-400,"n":1.7976931348623157e308,"o":9007199254740993},"extensions":{"n":7}}`,
 	"literals":      `{"variables":{"t":true,"f":false,"n":null,"a":[true,false,null]}}`,
 	"extensions":    `{"query":"{ id }","extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab12"}}}`,
 	"long strings":  `{"query":"` + strings.Repeat("abcdefg", 40) + `é` + strings.Repeat("x", 17) + `\n` + strings.Repeat("y", 9) + `"}`,
