@@ -2,13 +2,13 @@ package guard
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
-	"math/bits"
 	"strings"
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/groupdir/gateway/internal/jsonscan"
 )
 
 // The fast decoding of a plain request body. decodeOne reads a body
@@ -44,9 +44,9 @@ const (
 // unchanged.
 func fastBody(data []byte, b *body) bool {
 	members := membersPool.Get().(*[]readMember)
-	s := bodyScan{b: data, members: *members}
+	s := bodyScan{Scanner: jsonscan.Scanner{B: data}, members: *members}
 	var out body
-	ok := s.peek() == '{' && s.object(func(name []byte) bool { return s.member(&out, name) }) && s.end()
+	ok := s.Peek() == '{' && s.object(func(name []byte) bool { return s.member(&out, name) }) && s.End()
 	if cap(s.members) <= maxPooledMembers {
 		clear(s.members) // a read that gave up leaves members
 		*members = s.members[:0]
@@ -68,8 +68,7 @@ const maxPooledMembers = 1024
 
 // bodyScan is a position in the body being decoded.
 type bodyScan struct {
-	b     []byte
-	i     int
+	jsonscan.Scanner
 	depth int
 	// seen holds the bits of the body's members read so far.
 	seen int
@@ -118,11 +117,11 @@ func (s *bodyScan) member(out *body, name []byte) bool {
 // nullable reads null as T's zero value, or, when the next byte is first,
 // the value read reads; anything else gives up.
 func nullable[T any](s *bodyScan, dst *T, first byte, read func() (T, bool)) bool {
-	switch s.peek() {
+	switch s.Peek() {
 	case 'n':
 		var zero T
 		*dst = zero
-		return s.literal("null")
+		return s.Literal("null")
 	case first:
 		v, ok := read()
 		*dst = v
@@ -140,7 +139,7 @@ func (s *bodyScan) strPtr() (*string, bool) {
 // value reads any JSON value as decodeOne reads it into an any: objects as
 // map[string]any, arrays as []any, numbers as json.Number.
 func (s *bodyScan) value() (any, bool) {
-	switch s.peek() {
+	switch s.Peek() {
 	case '"':
 		return s.str()
 	case '{':
@@ -154,13 +153,13 @@ func (s *bodyScan) value() (any, bool) {
 		})
 		return a, ok
 	case 't':
-		return true, s.literal("true")
+		return true, s.Literal("true")
 	case 'f':
-		return false, s.literal("false")
+		return false, s.Literal("false")
 	case 'n':
-		return nil, s.literal("null")
+		return nil, s.Literal("null")
 	}
-	n, ok := s.number()
+	n, ok := s.Number()
 	return json.Number(n), ok
 }
 
@@ -187,46 +186,19 @@ func (s *bodyScan) mapValue() (map[string]any, bool) {
 	return m, len(m) == len(read)
 }
 
-// ws skips whitespace.
-func (s *bodyScan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the next byte after whitespace, or 0 at the end.
-func (s *bodyScan) peek() byte {
-	s.ws()
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
-}
-
-// end reports whether only whitespace is left.
-func (s *bodyScan) end() bool {
-	s.ws()
-	return s.i == len(s.b)
-}
-
 // object reads an object (the next byte is its brace), calling member
 // with each member's name, positioned at its value, which member reads.
 // A name with an escape gives up.
 func (s *bodyScan) object(member func(name []byte) bool) bool {
 	return s.items('}', func() bool {
-		if s.peek() != '"' {
+		if s.Peek() != '"' {
 			return false
 		}
 		name, ok := s.name()
-		if !ok || s.peek() != ':' {
+		if !ok || s.Peek() != ':' {
 			return false
 		}
-		s.i++
+		s.I++
 		return member(name)
 	})
 }
@@ -238,18 +210,18 @@ func (s *bodyScan) items(end byte, item func() bool) bool {
 	if s.depth++; s.depth > maxBodyDepth {
 		return false
 	}
-	s.i++
-	if s.peek() == end {
-		s.i++
+	s.I++
+	if s.Peek() == end {
+		s.I++
 		s.depth--
 		return true
 	}
 	for item() {
-		switch s.peek() {
+		switch s.Peek() {
 		case ',':
-			s.i++
+			s.I++
 		case end:
-			s.i++
+			s.I++
 			s.depth--
 			return true
 		default:
@@ -259,54 +231,26 @@ func (s *bodyScan) items(end byte, item func() bool) bool {
 	return false
 }
 
-// Words of 8 bytes for plainRun.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// plainRun returns the index of the first byte from i on that ends a run
-// of plain ASCII in a string (a quote, a backslash, a control character or
-// a byte of a multi-byte UTF-8 sequence), or len(b). It tests 8 bytes at a
-// time: in (x-ones) &^ x & highs the lowest set bit marks the first zero
-// byte of x (higher ones may be borrows), and w & highs marks the bytes
-// from 0x80 on.
-func plainRun(b []byte, i int) int {
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		q, bs := w^(ones*'"'), w^(ones*'\\')
-		if m := ((q-ones)&^q | (bs-ones)&^bs | (w-ones*' ')&^w | w) & highs; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c == '"' || c == '\\' || c < ' ' || c >= utf8.RuneSelf {
-			break
-		}
-	}
-	return i
-}
-
 // quoted reads a string (the next byte is its quote) and returns its
 // quoted bytes and whether it holds an escape. A control character or
 // invalid UTF-8 gives up; escapes are checked when they are unquoted.
 func (s *bodyScan) quoted() (q []byte, escaped, ok bool) {
-	start, i := s.i, s.i+1
+	start, i := s.I, s.I+1
 	for {
-		if i = plainRun(s.b, i); i >= len(s.b) {
+		if i = jsonscan.PlainASCIIRun(s.B, i); i >= len(s.B) {
 			return nil, false, false
 		}
-		switch c := s.b[i]; {
+		switch c := s.B[i]; {
 		case c == '"':
-			s.i = i + 1
-			return s.b[start:s.i], escaped, true
+			s.I = i + 1
+			return s.B[start:s.I], escaped, true
 		case c == '\\':
 			escaped = true
 			i += 2
 		case c < ' ':
 			return nil, false, false
 		default:
-			r, n := utf8.DecodeRune(s.b[i:])
+			r, n := utf8.DecodeRune(s.B[i:])
 			if r == utf8.RuneError && n == 1 {
 				return nil, false, false
 			}
@@ -414,58 +358,4 @@ func (s *bodyScan) name() ([]byte, bool) {
 		return nil, false
 	}
 	return q[1 : len(q)-1], true
-}
-
-// number reads a JSON number and returns its text.
-func (s *bodyScan) number() (string, bool) {
-	start, i := s.i, s.i
-	if i < len(s.b) && s.b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s.b) && s.b[i] == '0':
-		i++
-	case i < len(s.b) && '1' <= s.b[i] && s.b[i] <= '9':
-		i = digits(s.b, i)
-	default:
-		return "", false
-	}
-	if i < len(s.b) && s.b[i] == '.' {
-		j := digits(s.b, i+1)
-		if j == i+1 {
-			return "", false
-		}
-		i = j
-	}
-	if i < len(s.b) && (s.b[i] == 'e' || s.b[i] == 'E') {
-		i++
-		if i < len(s.b) && (s.b[i] == '+' || s.b[i] == '-') {
-			i++
-		}
-		j := digits(s.b, i)
-		if j == i {
-			return "", false
-		}
-		i = j
-	}
-	s.i = i
-	return string(s.b[start:i]), true
-}
-
-// digits returns the index of the first byte from i on that is not a
-// decimal digit.
-func digits(b []byte, i int) int {
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-		i++
-	}
-	return i
-}
-
-// literal reads lit (true, false or null).
-func (s *bodyScan) literal(lit string) bool {
-	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
-		return false
-	}
-	s.i += len(lit)
-	return true
 }

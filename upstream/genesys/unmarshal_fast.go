@@ -1,9 +1,6 @@
 package genesys
 
-import (
-	"encoding/binary"
-	"math/bits"
-)
+import "github.com/groupdir/gateway/internal/jsonscan"
 
 // The fast decoding of a page of users whose caller reads only some of
 // their plain members (WithFields), as a query showing members' names and
@@ -56,13 +53,13 @@ func fastUserPage(body []byte, f Fields, size int, l *UserEntityListing) bool {
 func newFastScan(body []byte, f Fields, size int) fastScan {
 	st := statePool.Get().(*decodeState)
 	st.fields = f
-	return fastScan{b: body, st: st, size: min(max(size, 0), maxPooledEntities)}
+	return fastScan{Scanner: jsonscan.Scanner{B: body}, st: st, size: min(max(size, 0), maxPooledEntities)}
 }
 
 // page reads the whole body, a JSON object, calling member with each
 // member's name, positioned at its value, which member reads.
 func (s *fastScan) page(member func(name []byte) bool) bool {
-	return s.peek() == '{' && s.object(member) && s.end()
+	return s.Peek() == '{' && s.object(member) && s.End()
 }
 
 // done ends the scan of a page read into out, putting its state back into
@@ -82,8 +79,7 @@ func done[L any](s *fastScan, ok bool, out, l *L) bool {
 
 // fastScan is a position in the body being decoded.
 type fastScan struct {
-	b     []byte
-	i     int
+	jsonscan.Scanner
 	depth int
 	st    *decodeState
 	// size is the page size asked for, the entities' likely number (0:
@@ -91,84 +87,31 @@ type fastScan struct {
 	size int
 }
 
-// ws skips whitespace.
-func (s *fastScan) ws() {
-	for s.i < len(s.b) && s.b[s.i] <= ' ' {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
-}
-
-// peek returns the next byte after whitespace, or 0 at the end.
-func (s *fastScan) peek() byte {
-	s.ws()
-	if s.i < len(s.b) {
-		return s.b[s.i]
-	}
-	return 0
-}
-
-// end reports whether only whitespace is left.
-func (s *fastScan) end() bool {
-	s.ws()
-	return s.i == len(s.b)
-}
-
-// Words of 8 bytes for plainRun.
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
-// plainRun returns the index of the first byte from i on that ends a
-// string's plain run (a quote, a backslash or a control character), or
-// len(b). It tests 8 bytes at a time: in (x-ones) &^ x & highs the lowest
-// set bit marks the first zero byte of x (higher ones may be borrows).
-func plainRun(b []byte, i int) int {
-	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
-		q, bs := w^(ones*'"'), w^(ones*'\\')
-		if m := ((q-ones)&^q | (bs-ones)&^bs | (w-ones*' ')&^w) & highs; m != 0 {
-			return i + bits.TrailingZeros64(m)/8
-		}
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c == '"' || c == '\\' || c < ' ' {
-			break
-		}
-	}
-	return i
-}
-
 // str reads a string (the next byte is its quote) and returns its quoted
 // bytes and whether it holds an escape. Invalid UTF-8 is let through, as
 // the usual decoding allows it.
 func (s *fastScan) str() (quoted []byte, escaped, ok bool) {
-	start, i := s.i, s.i+1
+	start, i := s.I, s.I+1
 	for {
-		if i = plainRun(s.b, i); i == len(s.b) {
+		if i = jsonscan.PlainRun(s.B, i); i == len(s.B) {
 			return nil, false, false
 		}
-		switch c := s.b[i]; {
+		switch c := s.B[i]; {
 		case c == '"':
-			s.i = i + 1
-			return s.b[start:s.i], escaped, true
+			s.I = i + 1
+			return s.B[start:s.I], escaped, true
 		case c < ' ':
 			return nil, false, false
 		}
 		escaped = true
-		if i+1 >= len(s.b) {
+		if i+1 >= len(s.B) {
 			return nil, false, false
 		}
-		switch s.b[i+1] {
+		switch s.B[i+1] {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			i += 2
 		case 'u':
-			if i+6 > len(s.b) || !isHex(s.b[i+2]) || !isHex(s.b[i+3]) || !isHex(s.b[i+4]) || !isHex(s.b[i+5]) {
+			if i+6 > len(s.B) || !isHex(s.B[i+2]) || !isHex(s.B[i+3]) || !isHex(s.B[i+4]) || !isHex(s.B[i+5]) {
 				return nil, false, false
 			}
 			i += 6
@@ -182,63 +125,9 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// number reads a JSON number and returns its bytes.
-func (s *fastScan) number() ([]byte, bool) {
-	start, i := s.i, s.i
-	if i < len(s.b) && s.b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s.b) && s.b[i] == '0':
-		i++
-	case i < len(s.b) && '1' <= s.b[i] && s.b[i] <= '9':
-		i = digits(s.b, i)
-	default:
-		return nil, false
-	}
-	if i < len(s.b) && s.b[i] == '.' {
-		j := digits(s.b, i+1)
-		if j == i+1 {
-			return nil, false
-		}
-		i = j
-	}
-	if i < len(s.b) && (s.b[i] == 'e' || s.b[i] == 'E') {
-		i++
-		if i < len(s.b) && (s.b[i] == '+' || s.b[i] == '-') {
-			i++
-		}
-		j := digits(s.b, i)
-		if j == i {
-			return nil, false
-		}
-		i = j
-	}
-	s.i = i
-	return s.b[start:i], true
-}
-
-// digits returns the index of the first byte from i on that is not a
-// decimal digit.
-func digits(b []byte, i int) int {
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-		i++
-	}
-	return i
-}
-
-// literal reads lit (true, false or null).
-func (s *fastScan) literal(lit string) bool {
-	if len(s.b)-s.i < len(lit) || string(s.b[s.i:s.i+len(lit)]) != lit {
-		return false
-	}
-	s.i += len(lit)
-	return true
-}
-
 // skip reads a value of any kind.
 func (s *fastScan) skip() bool {
-	switch s.peek() {
+	switch s.Peek() {
 	case '"':
 		_, _, ok := s.str()
 		return ok
@@ -247,13 +136,13 @@ func (s *fastScan) skip() bool {
 	case '[':
 		return s.array(s.skip)
 	case 't':
-		return s.literal("true")
+		return s.Literal("true")
 	case 'f':
-		return s.literal("false")
+		return s.Literal("false")
 	case 'n':
-		return s.literal("null")
+		return s.Literal("null")
 	}
-	_, ok := s.number()
+	_, ok := s.Number()
 	return ok
 }
 
@@ -264,29 +153,29 @@ func (s *fastScan) object(member func(name []byte) bool) bool {
 	if s.depth++; s.depth > maxFastDepth {
 		return false
 	}
-	s.i++
-	if s.peek() == '}' {
-		s.i++
+	s.I++
+	if s.Peek() == '}' {
+		s.I++
 		s.depth--
 		return true
 	}
 	for {
-		if s.peek() != '"' {
+		if s.Peek() != '"' {
 			return false
 		}
 		name, escaped, ok := s.str()
-		if !ok || escaped || s.peek() != ':' {
+		if !ok || escaped || s.Peek() != ':' {
 			return false
 		}
-		s.i++
+		s.I++
 		if !member(name[1 : len(name)-1]) {
 			return false
 		}
-		switch s.peek() {
+		switch s.Peek() {
 		case ',':
-			s.i++
+			s.I++
 		case '}':
-			s.i++
+			s.I++
 			s.depth--
 			return true
 		default:
@@ -301,9 +190,9 @@ func (s *fastScan) array(elem func() bool) bool {
 	if s.depth++; s.depth > maxFastDepth {
 		return false
 	}
-	s.i++
-	if s.peek() == ']' {
-		s.i++
+	s.I++
+	if s.Peek() == ']' {
+		s.I++
 		s.depth--
 		return true
 	}
@@ -311,11 +200,11 @@ func (s *fastScan) array(elem func() bool) bool {
 		if !elem() {
 			return false
 		}
-		switch s.peek() {
+		switch s.Peek() {
 		case ',':
-			s.i++
+			s.I++
 		case ']':
-			s.i++
+			s.I++
 			s.depth--
 			return true
 		default:
@@ -328,10 +217,10 @@ func (s *fastScan) array(elem func() bool) bool {
 // returns its unquoted bytes; null reads as "" (nil bytes). Another kind
 // gives up.
 func (s *fastScan) text(dst *string) ([]byte, bool) {
-	switch s.peek() {
+	switch s.Peek() {
 	case 'n':
 		*dst = ""
-		return nil, s.literal("null")
+		return nil, s.Literal("null")
 	case '"':
 	default:
 		return nil, false
@@ -357,10 +246,10 @@ func (s *fastScan) int(dst *int) bool {
 }
 
 func (s *fastScan) int64() (int64, bool) {
-	if c := s.peek(); c != '-' && (c < '0' || c > '9') {
+	if c := s.Peek(); c != '-' && (c < '0' || c > '9') {
 		return 0, false
 	}
-	v, ok := s.number()
+	v, ok := s.Number()
 	if !ok {
 		return 0, false
 	}
@@ -408,10 +297,10 @@ func (s *fastScan) pageMember(p *Page, name []byte) bool {
 // read through the state's scratch and copied into a slice of their final
 // length, as readEntities does.
 func fastEntities[T any](s *fastScan, dst *[]T, scratch *[]T, member func(*T, []byte) bool) bool {
-	switch s.peek() {
+	switch s.Peek() {
 	case 'n':
 		*dst = nil
-		return s.literal("null")
+		return s.Literal("null")
 	case '[':
 	default:
 		return false
@@ -422,7 +311,7 @@ func fastEntities[T any](s *fastScan, dst *[]T, scratch *[]T, member func(*T, []
 		elems = make([]T, 0, s.size)
 	}
 	ok := s.array(func() bool {
-		if s.peek() != '{' {
+		if s.Peek() != '{' {
 			return false
 		}
 		if len(elems) == cap(elems) {
@@ -525,10 +414,10 @@ func (s *fastScan) userMember(u *User, name []byte) bool {
 // fastPtr reads an optional object into dst, as readPtr does: null is
 // nil, an object is read by decode into *dst, taken from sl when nil.
 func fastPtr[T any](s *fastScan, dst **T, sl *slab[T], decode func(*T) bool) bool {
-	switch s.peek() {
+	switch s.Peek() {
 	case 'n':
 		*dst = nil
-		return s.literal("null")
+		return s.Literal("null")
 	case '{':
 	default:
 		return false
@@ -564,16 +453,16 @@ func (s *fastScan) chat(c *Chat) bool {
 
 // boolPtr reads an optional boolean, as readBoolPtr does.
 func (s *fastScan) boolPtr(dst **bool) bool {
-	switch s.peek() {
+	switch s.Peek() {
 	case 'n':
 		*dst = nil
-		return s.literal("null")
+		return s.Literal("null")
 	case 't', 'f':
 	default:
 		return false
 	}
-	v := s.b[s.i] == 't'
-	if !s.literal("true") && !s.literal("false") {
+	v := s.B[s.I] == 't'
+	if !s.Literal("true") && !s.Literal("false") {
 		return false
 	}
 	if *dst == nil {

@@ -108,9 +108,9 @@ func (s *fastScan) groupMember(g *Group, name []byte) bool {
 // does: null is "", and any other value, "" included, gives up (the usual
 // decoding reports an unknown value as drift).
 func (s *fastScan) enum(dst *string, known func([]byte) bool) bool {
-	if s.peek() == 'n' {
+	if s.Peek() == 'n' {
 		*dst = ""
-		return s.literal("null")
+		return s.Literal("null")
 	}
 	b, ok := s.text(dst)
 	return ok && known(b)
@@ -119,16 +119,16 @@ func (s *fastScan) enum(dst *string, known func([]byte) bool) bool {
 // bool reads a boolean, as readBool does: null is false, another kind
 // gives up.
 func (s *fastScan) bool(dst *bool) bool {
-	switch s.peek() {
+	switch s.Peek() {
 	case 'n':
 		*dst = false
-		return s.literal("null")
+		return s.Literal("null")
 	case 't':
 		*dst = true
-		return s.literal("true")
+		return s.Literal("true")
 	case 'f':
 		*dst = false
-		return s.literal("false")
+		return s.Literal("false")
 	}
 	return false
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/groupdir/gateway/internal/jsonscan"
 	"github.com/groupdir/gateway/upstream"
 )
 
@@ -141,11 +142,11 @@ func TestPageSizeOf(t *testing.T) {
 // skipEnd runs skip over body and returns where it stopped, or -1 when it
 // gave up.
 func skipEnd(body []byte) int {
-	s := fastScan{b: body}
+	s := fastScan{Scanner: jsonscan.Scanner{B: body}}
 	if !s.skip() {
 		return -1
 	}
-	return s.i
+	return s.I
 }
 
 // TestFastSkip: skip reads exactly one value of any shape, and gives up on
