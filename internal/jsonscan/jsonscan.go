@@ -33,6 +33,11 @@ func (s *Scanner) WS() {
 
 // Peek returns the next byte after whitespace, or 0 at the end.
 func (s *Scanner) Peek() byte {
+	// Compact JSON has no whitespace: a byte above space is returned
+	// without WS's loop (Peek is inlined, WS is not).
+	if s.I < len(s.B) && s.B[s.I] > ' ' {
+		return s.B[s.I]
+	}
 	s.WS()
 	if s.I < len(s.B) {
 		return s.B[s.I]

@@ -144,6 +144,14 @@ func BenchmarkDecodeMembersSelected(b *testing.B) {
 	benchSelected(b, repeatedPage(b, "members20.json"), NewFields([]string{"name", "email"}, nil), fastUserPage)
 }
 
+// BenchmarkDecodeMembersShown decodes a 100-user page for a query that
+// shows most of the members' plain fields, as the side-by-side benchmark's
+// W4 does (name, e-mail, title, department, state, chat, division).
+func BenchmarkDecodeMembersShown(b *testing.B) {
+	f := NewFields([]string{"name", "email", "title", "department", "state", "chat", "division"}, nil)
+	benchSelected(b, repeatedPage(b, "members20.json"), f, fastUserPage)
+}
+
 // BenchmarkDecodeGroupsSelected decodes a 100-group page for a query that
 // shows the groups' names and member counts, as the side-by-side
 // benchmark's W1 does: through jsontext ("usual") and with fastGroupPage

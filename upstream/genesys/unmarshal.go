@@ -268,16 +268,23 @@ func readText(dec *jsontext.Decoder, st *decodeState, dst *string) ([]byte, erro
 // pend makes the string quoted (checked to be a valid JSON string) pending
 // for dst and returns its unquoted bytes (valid until the next read).
 func (st *decodeState) pend(dst *string, quoted []byte) []byte {
-	p := pendingString{dst: dst}
 	if raw := quoted[1 : len(quoted)-1]; bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		p.start, p.end = st.intern(raw)
-	} else {
-		p.start = len(st.buf)
-		// The string was checked: the only error left is invalid UTF-8,
-		// which AppendUnquote mangles as json v2 does.
-		st.buf, _ = jsontext.AppendUnquote(st.buf, quoted)
-		p.end = len(st.buf)
+		return st.pendPlain(dst, raw)
 	}
+	p := pendingString{dst: dst, start: len(st.buf)}
+	// The string was checked: the only error left is invalid UTF-8,
+	// which AppendUnquote mangles as json v2 does.
+	st.buf, _ = jsontext.AppendUnquote(st.buf, quoted)
+	p.end = len(st.buf)
+	st.pending = append(st.pending, p)
+	return st.buf[p.start:p.end]
+}
+
+// pendPlain is pend of a string whose bytes, raw, are its value (no
+// escape, valid UTF-8), as the fast decoding knows from its scan.
+func (st *decodeState) pendPlain(dst *string, raw []byte) []byte {
+	p := pendingString{dst: dst}
+	p.start, p.end = st.intern(raw)
 	st.pending = append(st.pending, p)
 	return st.buf[p.start:p.end]
 }

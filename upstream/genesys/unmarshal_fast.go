@@ -1,6 +1,10 @@
 package genesys
 
-import "github.com/groupdir/gateway/internal/jsonscan"
+import (
+	"unicode/utf8"
+
+	"github.com/groupdir/gateway/internal/jsonscan"
+)
 
 // The fast decoding of a page of users whose caller reads only some of
 // their plain members (WithFields), as a query showing members' names and
@@ -88,35 +92,41 @@ type fastScan struct {
 }
 
 // str reads a string (the next byte is its quote) and returns its quoted
-// bytes and whether it holds an escape. Invalid UTF-8 is let through, as
+// bytes, whether it holds an escape and whether it is plain (no escape,
+// only ASCII: its bytes are its value). Invalid UTF-8 is let through, as
 // the usual decoding allows it.
-func (s *fastScan) str() (quoted []byte, escaped, ok bool) {
+func (s *fastScan) str() (quoted []byte, escaped, plain, ok bool) {
 	start, i := s.I, s.I+1
+	ascii := true
 	for {
-		if i = jsonscan.PlainRun(s.B, i); i == len(s.B) {
-			return nil, false, false
+		if i = jsonscan.PlainASCIIRun(s.B, i); i == len(s.B) {
+			return nil, false, false, false
 		}
 		switch c := s.B[i]; {
 		case c == '"':
 			s.I = i + 1
-			return s.B[start:s.I], escaped, true
+			return s.B[start:s.I], escaped, ascii && !escaped, true
+		case c >= utf8.RuneSelf:
+			ascii = false
+			i = jsonscan.PlainRun(s.B, i+1)
+			continue
 		case c < ' ':
-			return nil, false, false
+			return nil, false, false, false
 		}
 		escaped = true
 		if i+1 >= len(s.B) {
-			return nil, false, false
+			return nil, false, false, false
 		}
 		switch s.B[i+1] {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			i += 2
 		case 'u':
 			if i+6 > len(s.B) || !isHex(s.B[i+2]) || !isHex(s.B[i+3]) || !isHex(s.B[i+4]) || !isHex(s.B[i+5]) {
-				return nil, false, false
+				return nil, false, false, false
 			}
 			i += 6
 		default:
-			return nil, false, false
+			return nil, false, false, false
 		}
 	}
 }
@@ -129,7 +139,7 @@ func isHex(c byte) bool {
 func (s *fastScan) skip() bool {
 	switch s.Peek() {
 	case '"':
-		_, _, ok := s.str()
+		_, _, _, ok := s.str()
 		return ok
 	case '{':
 		return s.object(func([]byte) bool { return s.skip() })
@@ -163,7 +173,7 @@ func (s *fastScan) object(member func(name []byte) bool) bool {
 		if s.Peek() != '"' {
 			return false
 		}
-		name, escaped, ok := s.str()
+		name, escaped, _, ok := s.str()
 		if !ok || escaped || s.Peek() != ':' {
 			return false
 		}
@@ -225,9 +235,12 @@ func (s *fastScan) text(dst *string) ([]byte, bool) {
 	default:
 		return nil, false
 	}
-	quoted, _, ok := s.str()
+	quoted, _, plain, ok := s.str()
 	if !ok {
 		return nil, false
+	}
+	if plain {
+		return s.st.pendPlain(dst, quoted[1:len(quoted)-1]), true
 	}
 	return s.st.pend(dst, quoted), true
 }

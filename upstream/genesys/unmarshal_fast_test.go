@@ -71,6 +71,10 @@ func TestFastUserPageTakesPlainPages(t *testing.T) {
 		[]byte(`{"entities":[` + fullUser + `,` + fullUser + `],"pageSize":2,"total":2}`),
 		[]byte(" {\"entities\" : [ {\"id\":\"a\\u00e9\\n\", \"name\":null, \"email\":\"\xff\", \"division\":null,\"chat\":{}} ] ,\n" +
 			"\"pageNumber\":-0,\"nextUri\":null, \"x\":[1.5e-3,true,false,null,{\"y\":[]}]}\t"),
+		// Plain ASCII strings are taken as they are; UTF-8 ones, valid or
+		// not, and escaped ones are made as the usual decoding makes them.
+		[]byte("{\"entities\":[{\"id\":\"abcdefghijkl\",\"name\":\"Zo\xc3\xab \xc3\x85ngstr\xc3\xb6m, a long name\",\"email\":" +
+			"\"abcdefghij\xff\xfeklmnop\",\"title\":\"\xe2\x82\xac 1\\u00e9 \\\" x\",\"department\":\"\xed\xa0\x80 surrogate\"}]}"),
 		[]byte(`{"entities":[],"total":0}`), []byte(`{"entities":null}`), []byte(`{}`),
 		[]byte(`{"entities":[{"id":"a","id":"b","state":"inactive","acdAutoAnswer":true,"version":3}]}`),
 	}
