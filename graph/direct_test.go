@@ -55,8 +55,11 @@ func TestDirectPlansCoverTheReadTypes(t *testing.T) {
 func TestAppendStringEscapesAsGqlgen(t *testing.T) {
 	inputs := []string{"plain", `q"b\`, "t\tn\nr\r", "é <&> \u2028 \u2029", "bad \xff utf-8", "\xc3", "a\xe2\x80", "\x7f\x7f", ""}
 	for c := range 0x20 {
-		inputs = append(inputs, "x"+string(rune(c))+"y", string(rune(c)))
+		inputs = append(inputs, "x"+string(rune(c))+"y", string(rune(c)), "0123456789"+string(rune(c))+"abcdefghijklmnop")
 	}
+	// Longer than a word: appendString scans 8 bytes at a time.
+	inputs = append(inputs, "a plain string of more than eight bytes", `eight b"ytes and \ more "quoted" words`,
+		"naïve ünïcödé strings \u00e9 of some length\n", "abcdefgh\x00ijklmnopqrstuvw\x1fxyz\"")
 	for _, in := range inputs {
 		var want bytes.Buffer
 		graphql.MarshalString(in).MarshalGQL(&want)

@@ -7,6 +7,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/groupdir/gateway/internal/jsonscan"
 )
 
 // The write phase of the direct executor: the selection and the data, in
@@ -191,14 +193,13 @@ func (r *run) positionContext() context.Context {
 // string valid UTF-8).
 func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '\\' && c != '"' {
-			continue
+	for i := 0; ; i++ {
+		j := jsonscan.PlainRun(s, i)
+		buf = append(buf, s[i:j]...)
+		if j == len(s) {
+			return append(buf, '"')
 		}
-		buf = append(buf, s[start:i]...)
-		switch c {
+		switch c := s[j]; c {
 		case '\t':
 			buf = append(buf, `\t`...)
 		case '\r':
@@ -212,10 +213,8 @@ func appendString(buf []byte, s string) []byte {
 		default:
 			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
-		start = i + 1
+		i = j
 	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
 }
 
 // hexDigits are gqlgen's (graphql.MarshalString).

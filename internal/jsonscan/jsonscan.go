@@ -7,7 +7,6 @@
 package jsonscan
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -112,21 +111,25 @@ const (
 	highs = 0x8080808080808080
 )
 
+// Text is the bytes of a JSON text, or of a string to be written into one.
+type Text interface{ ~string | ~[]byte }
+
 // PlainRun returns the index of the first byte from i on that ends a
 // string's plain run (a quote, a backslash or a control character), or
 // len(b). Bytes from 0x80 on (UTF-8 sequences, valid or not) are plain.
-func PlainRun(b []byte, i int) int { return plainRun(b, i, 0) }
+// The writer of a JSON string escapes the byte it stops at.
+func PlainRun[T Text](b T, i int) int { return plainRun(b, i, 0) }
 
 // PlainASCIIRun is PlainRun that also ends at a byte from 0x80 on, for a
 // caller that checks UTF-8 itself.
-func PlainASCIIRun(b []byte, i int) int { return plainRun(b, i, highs) }
+func PlainASCIIRun[T Text](b T, i int) int { return plainRun(b, i, highs) }
 
 // plainRun tests 8 bytes at a time: in (x-ones) &^ x & highs the lowest set
 // bit marks the first zero byte of x (higher ones may be borrows), and
 // w & high marks the bytes from 0x80 on when high is highs.
-func plainRun(b []byte, i int, high uint64) int {
+func plainRun[T Text](b T, i int, high uint64) int {
 	for ; i+8 <= len(b); i += 8 {
-		w := binary.LittleEndian.Uint64(b[i:])
+		w := load64(b, i)
 		q, bs := w^(ones*'"'), w^(ones*'\\')
 		if m := ((q-ones)&^q | (bs-ones)&^bs | (w-ones*' ')&^w | w&high) & highs; m != 0 {
 			return i + bits.TrailingZeros64(m)/8
@@ -138,4 +141,12 @@ func plainRun(b []byte, i int, high uint64) int {
 		}
 	}
 	return i
+}
+
+// load64 returns the 8 bytes of b from i as a little-endian word (the
+// compiler makes it one load, for a string as for a slice).
+func load64[T Text](b T, i int) uint64 {
+	w := b[i : i+8]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }

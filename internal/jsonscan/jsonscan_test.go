@@ -35,6 +35,8 @@ func TestPlainRuns(t *testing.T) {
 		for i := 0; i <= len(b); i++ {
 			assert.Equal(t, naiveRun(b, i, false), PlainRun(b, i), "PlainRun(%q, %d)", b, i)
 			assert.Equal(t, naiveRun(b, i, true), PlainASCIIRun(b, i), "PlainASCIIRun(%q, %d)", b, i)
+			assert.Equal(t, naiveRun(b, i, false), PlainRun(string(b), i), "PlainRun of a string")
+			assert.Equal(t, naiveRun(b, i, true), PlainASCIIRun(string(b), i), "PlainASCIIRun of a string")
 		}
 	}
 }
