@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptrace"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -215,9 +217,18 @@ func ReadBody(upstreamName string, resp *http.Response, limit int64) ([]byte, er
 // readAll reads at most limit+1 bytes of r. When the length is announced it
 // reads into one buffer of that size instead of growing one step by step
 // (upstream pages are large: this was the gateway's largest allocation).
+// When it is not (a compressed or chunked answer), it reads into a pooled
+// buffer and returns a copy of the body's length: one allocation, where
+// io.ReadAll's growth allocated and copied about twice the body.
 func readAll(r io.Reader, length, limit int64) ([]byte, error) {
 	if length < 0 || length > limit {
-		return io.ReadAll(io.LimitReader(r, limit+1))
+		buf := bodyBuffers.Get().(*bytes.Buffer)
+		_, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+		b := bytes.Clone(buf.Bytes())
+		if buf.Reset(); buf.Cap() <= maxPooledBody {
+			bodyBuffers.Put(buf)
+		}
+		return b, err
 	}
 	b := make([]byte, length, length+1)
 	if _, err := io.ReadFull(r, b); err != nil {
@@ -234,6 +245,13 @@ func readAll(r io.Reader, length, limit int64) ([]byte, error) {
 	rest, err := io.ReadAll(io.LimitReader(r, limit-length))
 	return append(b[:length+1], rest...), err
 }
+
+// bodyBuffers are readAll's buffers for bodies of unknown length.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept in bodyBuffers (a page of 100
+// users is about 70 KB): a rare larger body's buffer is left to the GC.
+const maxPooledBody = 256 << 10
 
 // RetryAfter parses a Retry-After header in seconds or as an HTTP date.
 // It returns zero when the header is absent or malformed.

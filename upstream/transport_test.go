@@ -24,6 +24,7 @@ func TestReadAll(t *testing.T) {
 		{name: "not announced", body: "0123456789", length: -1, limit: 100, want: "0123456789"},
 		{name: "not announced, past the limit", body: "0123456789", length: -1, limit: 4, want: "01234"},
 		{name: "empty", body: "", length: 0, limit: 100, want: ""},
+		{name: "not announced, empty", body: "", length: -1, limit: 100, want: ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// One byte per read: the reads that follow the announced length
@@ -37,4 +38,11 @@ func TestReadAll(t *testing.T) {
 			assert.Equal(t, tc.want, string(b))
 		})
 	}
+	// Bodies of unknown length are read through pooled buffers: what one
+	// read returned is not overwritten by the next.
+	first, err := readAll(strings.NewReader("first body"), -1, 100)
+	require.NoError(t, err)
+	_, err = readAll(strings.NewReader("second, longer body"), -1, 100)
+	require.NoError(t, err)
+	assert.Equal(t, "first body", string(first))
 }
