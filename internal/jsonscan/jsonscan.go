@@ -33,7 +33,7 @@ func (s *Scanner) WS() {
 // Peek returns the next byte after whitespace, or 0 at the end.
 func (s *Scanner) Peek() byte {
 	// Compact JSON has no whitespace: a byte above space is returned
-	// without WS's loop (Peek is inlined, WS is not).
+	// at once, without entering WS's loop.
 	if s.I < len(s.B) && s.B[s.I] > ' ' {
 		return s.B[s.I]
 	}
