@@ -193,7 +193,7 @@ func (r *run) positionContext() context.Context {
 // string valid UTF-8).
 func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
-	for i := 0; ; i++ {
+	for i := 0; ; {
 		j := jsonscan.PlainRun(s, i)
 		buf = append(buf, s[i:j]...)
 		if j == len(s) {
@@ -213,7 +213,7 @@ func appendString(buf []byte, s string) []byte {
 		default:
 			buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
-		i = j
+		i = j + 1
 	}
 }
 
